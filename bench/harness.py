@@ -1,0 +1,184 @@
+"""Running the pieces: servers as child processes, the cast of participants, load in a shared window."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from common import BENCH_DIR, LDSO, PYTHON, REGS, SUP, free_port, merge_histograms, percentile_ms, spawn
+from common import stop as stop_process
+from common import wait_http
+
+OPENDIP = str(Path(PYTHON).parent / "opendip")
+
+
+@dataclass(frozen=True)
+class Timing:
+    duration: float = 10.0
+    warmup: float = 2.0
+    presign_seconds: float = 5.0
+
+
+@dataclass(frozen=True)
+class LoadSpec:
+    name: str
+    batch: int
+    concurrency: int = 16  # in flight, over all processes (saturation)
+    processes: int = 1
+    rate: float = 0.0  # requests/s over all processes (paced); 0 = saturation
+    presign: bool = False
+
+
+@dataclass
+class LoadResult:
+    spec: LoadSpec
+    requests: int
+    messages: int
+    seconds: float
+    statuses: dict[str, int]
+    histogram: dict[int, int]
+    client_cpu: list[float]
+    lag_max_ms: float | None
+    presign_exhausted: bool
+    window: tuple[float, float]
+    probes: list[Any] = field(default_factory=list)
+
+    @property
+    def messages_per_s(self) -> float:
+        return self.messages / self.seconds
+
+    @property
+    def requests_per_s(self) -> float:
+        return self.requests / self.seconds
+
+    def p(self, fraction: float) -> float | None:
+        return percentile_ms(self.histogram, fraction)
+
+    @property
+    def errors(self) -> dict[str, int]:
+        return {k: v for k, v in self.statuses.items() if k not in ("201",)}
+
+
+@contextmanager
+def server(args: list[str], ready_url: str, log: Path, env: dict[str, str] | None = None) -> Iterator[None]:
+    process = spawn(args, log, env)
+    try:
+        wait_http(ready_url, process, log)
+        yield
+    finally:
+        stop_process(process)
+
+
+@contextmanager
+def ceiling(database_url: str | None, logs: Path) -> Iterator[str]:
+    port = free_port()
+    args = [PYTHON, str(BENCH_DIR / "ceiling.py"), "--port", str(port)]
+    args += ["--database-url", database_url] if database_url else ["--null"]
+    base = f"http://127.0.0.1:{port}"
+    with server(args, base + "/", logs / f"ceiling-{port}.log"):
+        yield base
+
+
+@contextmanager
+def hub(data_dir: Path, database_url: str, role: str, logs: Path) -> Iterator[str]:
+    port = free_port()
+    env = {"OPENDIP_DATA_DIR": str(data_dir), "OPENDIP_DATABASE_URL": database_url}
+    base = f"http://127.0.0.1:{port}"
+    args = [OPENDIP, "up", "--role", role, "--port", str(port)]
+    with server(args, base + "/readyz", logs / f"hub-{role}-{port}.log", env):
+        yield base
+
+
+@contextmanager
+def receiver(logs: Path) -> Iterator[str]:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with server([PYTHON, str(BENCH_DIR / "receiver.py"), "--port", str(port)], base + "/stats", logs / "rx.log"):
+        yield base
+
+
+def register_cast(data_dir: Path, database_url: str, webhook_base: str | None) -> Path:
+    """REGS sends IF-043 to SUP (LDSO is the distributor); returns the REGS credentials file."""
+    from opendip.config import Settings
+    from opendip.db.engine import Database
+    from opendip.db.migrate import upgrade
+    from opendip.participants.service import ParticipantService
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database.from_url(database_url)
+    try:
+        upgrade(db.engine)
+        service = ParticipantService(db, Settings(data_dir=data_dir, database_url=database_url))
+        for dip_id, role in ((REGS, "REGS"), (SUP, "SUP"), (LDSO, "LDSO")):
+            hook = f"{webhook_base}/hook/{dip_id}" if webhook_base and dip_id != REGS else None
+            service.add(dip_id, role, f"Bench {role}", webhook=hook)
+    finally:
+        db.dispose()
+    return data_dir / "participants" / f"{REGS}.json"
+
+
+def run_load(
+    base_url: str,
+    credentials: Path,
+    spec: LoadSpec,
+    timing: Timing,
+    *,
+    answers_dir: Path | None = None,
+    probe: Callable[[], Any] | None = None,
+) -> LoadResult:
+    """Start the load generator processes on one shared window; probe() runs at its start and end."""
+    lead = 1.5 + (timing.presign_seconds if spec.presign else 0.0)
+    start_at = time.time() + lead
+    window = (start_at + timing.warmup, start_at + timing.warmup + timing.duration)
+    processes: list[subprocess.Popen[bytes]] = []
+    for index in range(spec.processes):
+        args = [PYTHON, str(BENCH_DIR / "loadgen.py"), "--base-url", base_url, "--credentials", str(credentials)]
+        args += ["--batch", str(spec.batch), "--start-at", repr(start_at)]
+        args += ["--duration", str(timing.duration), "--warmup", str(timing.warmup)]
+        if spec.rate:
+            args += ["--rate", str(spec.rate / spec.processes)]
+        else:
+            args += ["--concurrency", str(max(1, spec.concurrency // spec.processes))]
+        if spec.presign:
+            args += ["--presign", "100000"]
+        if answers_dir is not None:
+            args += ["--answers-out", str(answers_dir / f"answers-{spec.name}-{index}.json")]
+        processes.append(subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE))
+    probes = []
+    if probe is not None:
+        for moment in window:
+            time.sleep(max(0.0, moment - time.time()))
+            probes.append(probe())
+    outputs = []
+    for process in processes:
+        out, err = process.communicate(timeout=lead + timing.warmup + timing.duration + 60)
+        if process.returncode != 0:
+            raise RuntimeError(f"load generator failed ({spec.name}):\n{err.decode()[-3000:]}")
+        outputs.append(json.loads(out))
+    return LoadResult(
+        spec=spec,
+        requests=sum(o["requests"] for o in outputs),
+        messages=sum(o["messages"] for o in outputs),
+        seconds=timing.duration,
+        statuses=_sum_counts(o["statuses"] for o in outputs),
+        histogram=merge_histograms(o["histogram"] for o in outputs),
+        client_cpu=[o["client_cpu"] for o in outputs],
+        lag_max_ms=max((o["lag_max_ms"] for o in outputs if o["lag_max_ms"] is not None), default=None),
+        presign_exhausted=spec.presign and any(o["presigned_left"] == 0 for o in outputs),
+        window=window,
+        probes=probes,
+    )
+
+
+def _sum_counts(counts: Any) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for count in counts:
+        for key, value in count.items():
+            total[key] = total.get(key, 0) + value
+    return total

@@ -1,0 +1,123 @@
+"""Wiring: build the hub's parts and the FastAPI application around them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Literal
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+
+from opendip.catalogue import load_catalogue
+from opendip.config import Settings
+from opendip.db.engine import Database
+from opendip.db.migrate import upgrade
+from opendip.edge import error_answer
+from opendip.errors import DipError, Msg
+from opendip.hub import Hub
+from opendip.messages.auth import Authenticator
+from opendip.messages.endpoints import router as messages_router
+from opendip.messages.service import IngestService
+from opendip.ops.endpoints import router as ops_router
+from opendip.participants.endpoints import router as participants_router
+from opendip.participants.registry import Registry
+from opendip.participants.service import ParticipantService
+from opendip.pki.authority import CertificateAuthority, ensure_hub_identity
+from opendip.pki.signing import Signer
+from opendip.pki.trust import TrustStore
+
+Role = Literal["all", "api", "worker"]
+log = structlog.get_logger()
+
+
+def trust_store(settings: Settings) -> TrustStore:
+    """The environment's own CA plus any external CAs an operator dropped into pki/trusted/."""
+    ca = CertificateAuthority.init(settings.pki_dir, environment=settings.environment_tag)
+    extra = (
+        sorted((settings.pki_dir / "trusted").glob("*.pem"))
+        if (settings.pki_dir / "trusted").is_dir()
+        else []
+    )
+    return TrustStore.from_pem_files([ca.ca_path, *extra])
+
+
+def build_hub(settings: Settings, role: Role = "all") -> Hub:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database.from_url(settings.effective_database_url)
+    upgrade(db.engine)
+    trust = trust_store(settings)
+    registry = Registry(db)
+    registry.reload()
+    catalogue = load_catalogue()
+    hub = Hub(
+        settings=settings,
+        db=db,
+        catalogue=catalogue,
+        registry=registry,
+        authenticator=Authenticator(registry, trust, settings.signature_max_skew_seconds),
+        ingest=IngestService(db, catalogue, registry, settings),
+        participants=ParticipantService(db, settings),
+    )
+    if role in ("all", "worker"):
+        from opendip.delivery import DeliveryWorker
+
+        cert, key = ensure_hub_identity(settings.pki_dir, settings.hub_dip_id)
+        hub.worker = DeliveryWorker(db, settings, Signer.from_files(cert, key))
+        hub.ingest = IngestService(db, catalogue, registry, settings, on_stored=hub.worker.wake)
+    return hub
+
+
+async def _keep_registry_fresh(hub: Hub) -> None:
+    while True:
+        await asyncio.sleep(0.5)
+        try:
+            await asyncio.to_thread(hub.registry.reload)
+        except Exception:
+            log.exception("registry reload failed")
+
+
+def create_app(settings: Settings | None = None, role: Role = "all") -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        hub = await asyncio.to_thread(build_hub, settings, role)
+        app.state.hub = hub
+        refresher = asyncio.create_task(_keep_registry_fresh(hub))
+        if hub.worker is not None:
+            await hub.worker.start()
+        log.info(
+            "hub started",
+            role=role,
+            database=hub.db.engine.dialect.name,
+            environment=settings.environment_tag,
+        )
+        try:
+            yield
+        finally:
+            refresher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await refresher
+            if hub.worker is not None:
+                await hub.worker.stop()
+            hub.db.dispose()
+
+    app = FastAPI(title="OpenDIP", version="0.1.0", lifespan=lifespan)
+    app.include_router(messages_router)
+    app.include_router(participants_router)
+    app.include_router(ops_router)
+
+    @app.exception_handler(DipError)
+    async def dip_error(_: Request, exc: DipError) -> Response:
+        return error_answer(exc)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error", path=request.url.path)
+        return error_answer(DipError(Msg.INTERNAL_ERROR, "the hub recorded the fault"))
+
+    return app

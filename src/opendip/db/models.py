@@ -1,0 +1,172 @@
+"""The hub's tables.
+
+Times are stored as UTC epoch seconds (floats): portable between SQLite and
+PostgreSQL, cheap to compare, and exact to the microsecond, which is what
+second-level replay filters and delivery scheduling need.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL wants BIGINT.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Participant(Base):
+    __tablename__ = "participants"
+
+    dip_id: Mapped[str] = mapped_column(String(10), primary_key=True)
+    role: Mapped[str] = mapped_column(String(5))
+    name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    default_webhook_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[float] = mapped_column(Double)
+
+
+class ApiKey(Base):
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    dip_id: Mapped[str] = mapped_column(ForeignKey("participants.dip_id"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[float] = mapped_column(Double)
+    revoked_at: Mapped[float | None] = mapped_column(Double, nullable=True)
+
+
+class Certificate(Base):
+    __tablename__ = "certificates"
+
+    fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)
+    dip_id: Mapped[str] = mapped_column(ForeignKey("participants.dip_id"), index=True)
+    serial: Mapped[str] = mapped_column(String(64))
+    issuer: Mapped[str] = mapped_column(Text)
+    not_before: Mapped[float] = mapped_column(Double)
+    not_after: Mapped[float] = mapped_column(Double)
+    revoked_at: Mapped[float | None] = mapped_column(Double, nullable=True)
+    revocation_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    pem: Mapped[str] = mapped_column(Text)
+
+
+class ConnectionProviderLink(Base):
+    """A DIP Connection Provider may send on behalf of the participants linked here."""
+
+    __tablename__ = "dcp_links"
+
+    dcp_dip_id: Mapped[str] = mapped_column(ForeignKey("participants.dip_id"), primary_key=True)
+    participant_dip_id: Mapped[str] = mapped_column(ForeignKey("participants.dip_id"), primary_key=True)
+
+
+class Webhook(Base):
+    """pubconfig: where one recipient wants one channel delivered."""
+
+    __tablename__ = "webhooks"
+
+    recipient_dip_id: Mapped[str] = mapped_column(ForeignKey("participants.dip_id"), primary_key=True)
+    interface_id: Mapped[str] = mapped_column(String(10), primary_key=True)
+    callback_url: Mapped[str] = mapped_column(Text)
+    max_message_count: Mapped[int] = mapped_column(Integer)
+    max_payload_size: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[float] = mapped_column(Double)
+
+
+class Message(Base):
+    """An accepted inbound message, stored as the sender posted its payload."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("sender_dip_id", "sender_unique_reference", name="uq_messages_sender_reference"),
+        Index("ix_messages_received", "received_at", "id"),
+        Index("ix_messages_mpan", "mpan"),
+        Index("ix_messages_content", "interface_id", "content_hash"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    transaction_id: Mapped[str] = mapped_column(String(65), unique=True)
+    interface_id: Mapped[str] = mapped_column(String(10))
+    event_code: Mapped[str] = mapped_column(String(100))
+    schema_version: Mapped[str] = mapped_column(String(3))
+    sender_dip_id: Mapped[str] = mapped_column(String(10))
+    sender_role: Mapped[str] = mapped_column(String(5))
+    sender_unique_reference: Mapped[str] = mapped_column(String(200))
+    correlation_id: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    connection_provider_id: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    mpan: Mapped[str | None] = mapped_column(String(13), nullable=True)
+    environment_tag: Mapped[str] = mapped_column(String(5))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[float] = mapped_column(Double)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Delivery(Base):
+    """The outbox: one row per (message, recipient), claimed by delivery workers."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        Index("ix_deliveries_due", "state", "next_attempt_at"),
+        Index("ix_deliveries_recipient", "recipient_dip_id", "interface_id", "state"),
+        Index("ix_deliveries_transaction", "transaction_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    transaction_id: Mapped[str] = mapped_column(ForeignKey("messages.transaction_id"))
+    recipient_dip_id: Mapped[str] = mapped_column(String(10))
+    interface_id: Mapped[str] = mapped_column(String(10))
+    recipient_kind: Mapped[str] = mapped_column(String(10))
+    publication_id: Mapped[str] = mapped_column(String(10))
+    replay: Mapped[bool] = mapped_column(Boolean, default=False)
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[float] = mapped_column(Double)
+    lease_owner: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    lease_until: Mapped[float | None] = mapped_column(Double, nullable=True)
+    created_at: Mapped[float] = mapped_column(Double)
+    delivered_at: Mapped[float | None] = mapped_column(Double, nullable=True)
+    last_http_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class JournalEntry(Base):
+    """One stage of one message's life: the single source of truth for tracking."""
+
+    __tablename__ = "journal"
+    __table_args__ = (Index("ix_journal_transaction", "transaction_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    transaction_id: Mapped[str] = mapped_column(String(65))
+    stage: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(32))
+    recipient_dip_id: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    at: Mapped[float] = mapped_column(Double)
+    duration_ms: Mapped[float | None] = mapped_column(Double, nullable=True)
+    delay_ms: Mapped[float | None] = mapped_column(Double, nullable=True)
+    http_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    attempt: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+participants = Participant.__table__
+api_keys = ApiKey.__table__
+certificates = Certificate.__table__
+dcp_links = ConnectionProviderLink.__table__
+webhooks = Webhook.__table__
+messages = Message.__table__
+deliveries = Delivery.__table__
+journal = JournalEntry.__table__

@@ -1,0 +1,129 @@
+"""From verdicts to row states and journal rows: where the retry policy is applied.
+
+Kept apart from the HTTP rules (outcome.py) and the SQL (repository.py) so the
+question "what does the tracker show after this attempt?" has one answer in
+one place. Every attempt journals its own row (with timing, HTTP status,
+attempt number and reason); a failure that will be retried adds a Retrying
+row saying when, and a failure with no attempts left adds RetriesExhausted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from opendip.delivery.outcome import TxOutcome, Verdict
+from opendip.delivery.repository import ClaimedDelivery, DeliveryState, Resolution
+from opendip.delivery.retry import RetryPolicy
+from opendip.status.journal import Outbound, Stage, entry
+
+_TERMINAL = {
+    Verdict.DELIVERED: DeliveryState.DELIVERED,
+    Verdict.REJECTED: DeliveryState.REJECTED,
+    Verdict.UNKNOWN: DeliveryState.UNKNOWN,
+}
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """When one POST started and ended (wall clock) and what status it got."""
+
+    started_at: float
+    finished_at: float
+    http_status: int | None
+    note: str | None = None
+
+    @property
+    def duration_ms(self) -> float:
+        return max(0.0, (self.finished_at - self.started_at) * 1000.0)
+
+
+def settle(
+    rows: Sequence[ClaimedDelivery],
+    outcomes: Mapping[str, TxOutcome],
+    attempt: Attempt,
+    policy: RetryPolicy,
+) -> list[Resolution]:
+    return [settle_one(row, outcomes[row.transaction_id], attempt, policy) for row in rows]
+
+
+def settle_one(row: ClaimedDelivery, outcome: TxOutcome, attempt: Attempt, policy: RetryPolicy) -> Resolution:
+    number = row.attempts + 1
+    reason = _with_note(outcome.reason, attempt.note)
+
+    def journal(status: Outbound, text: str | None) -> dict[str, Any]:
+        return entry(
+            row.transaction_id,
+            Stage.OUTBOUND,
+            status,
+            at=attempt.finished_at,
+            recipient=row.recipient_dip_id,
+            duration_ms=attempt.duration_ms,
+            delay_ms=max(0.0, (attempt.started_at - row.received_at) * 1000.0),
+            http_status=attempt.http_status,
+            attempt=number,
+            reason=text,
+        )
+
+    state = _TERMINAL.get(outcome.verdict)
+    if state is not None:
+        return Resolution(
+            state=state,
+            next_attempt_at=row.next_attempt_at,
+            delivered_at=attempt.finished_at if state is DeliveryState.DELIVERED else None,
+            error=None if state is DeliveryState.DELIVERED else reason,
+            journal=(journal(outcome.status, reason),),
+            delivery_id=row.id,
+            attempts=number,
+            http_status=attempt.http_status,
+        )
+
+    delay = policy.delay(number)
+    if delay is None:
+        rows = [] if outcome.status is Outbound.RETRYING else [journal(outcome.status, reason)]
+        rows.append(
+            journal(Outbound.RETRIES_EXHAUSTED, _with_note(f"gave up after {number} attempts", reason))
+        )
+        return Resolution(
+            state=DeliveryState.EXHAUSTED,
+            next_attempt_at=row.next_attempt_at,
+            error=reason,
+            journal=tuple(rows),
+            delivery_id=row.id,
+            attempts=number,
+            http_status=attempt.http_status,
+        )
+    if outcome.min_delay is not None:
+        delay = max(delay, outcome.min_delay)
+    when = f"attempt {number + 1} in {_duration(delay)}"
+    if outcome.status is Outbound.RETRYING:
+        rows = [journal(Outbound.RETRYING, _with_note(reason, when))]
+    else:
+        rows = [journal(outcome.status, reason), journal(Outbound.RETRYING, when)]
+    return Resolution(
+        state=DeliveryState.PENDING,
+        next_attempt_at=attempt.finished_at + delay,
+        error=reason,
+        journal=tuple(rows),
+        delivery_id=row.id,
+        attempts=number,
+        http_status=attempt.http_status,
+    )
+
+
+def _with_note(reason: str | None, note: str | None) -> str | None:
+    if reason and note:
+        return f"{reason}; {note}"
+    return reason or note
+
+
+def _duration(seconds: float) -> str:
+    """Human units for the tracker: 0.05 s, 5 s, 5 min, 2 h."""
+    if seconds < 10:
+        return f"{seconds:.2g} s"
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"

@@ -1,0 +1,1 @@
+"""Ingest: authenticate, parse, validate, address, store and answer L3."""

@@ -1,0 +1,257 @@
+"""Ingest: turn a parsed batch into per-message outcomes and store the accepted ones atomically.
+
+`prepare` is pure CPU (validation, authorisation, addressing) and runs on the
+event loop; `store` is the one database transaction and runs in a thread.
+Nothing is answered 201 before `store` has committed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from sqlalchemy.exc import IntegrityError
+
+from opendip.catalogue import Catalogue
+from opendip.config import Settings
+from opendip.db.engine import Database
+from opendip.errors import AuthorisationError, DipError, Msg
+from opendip.messages import ids, metrics, repository
+from opendip.messages.addressing import Addressed, address
+from opendip.messages.auth import Caller, authorise_sender
+from opendip.messages.envelope import payload_of
+from opendip.messages.responses import ResponseItem
+from opendip.participants.registry import Registry
+from opendip.status.journal import Addressing, Inbound, Stage, entry
+
+
+@dataclass
+class Candidate:
+    """One message of a batch on its way through ingest."""
+
+    item: ResponseItem
+    payload: dict[str, Any] | None = None
+    addressed: Addressed | None = None
+    received_at: float = 0.0
+
+
+@dataclass
+class Prepared:
+    interface_id: str
+    started: float
+    candidates: list[Candidate] = field(default_factory=list)
+
+
+class IngestService:
+    def __init__(
+        self,
+        db: Database,
+        catalogue: Catalogue,
+        registry: Registry,
+        settings: Settings,
+        on_stored: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._db = db
+        self._catalogue = catalogue
+        self._registry = registry
+        self._settings = settings
+        self._on_stored = on_stored
+
+    def prepare(self, caller: Caller, interface_id: str, items: list[Any], started: float) -> Prepared:
+        interface = self._catalogue.interface(interface_id)
+        if interface is None:
+            raise DipError(Msg.UNKNOWN_CHANNEL, f"{interface_id} is not a catalogued interface")
+        snapshot = self._registry.current()
+        prepared = Prepared(interface_id, started)
+        denied = False
+        for index, raw in enumerate(items):
+            candidate = Candidate(ResponseItem(Msg.SUCCESS), received_at=time.time())
+            prepared.candidates.append(candidate)
+            try:
+                payload = payload_of(raw)
+                self._describe(candidate.item, payload, interface_id)
+                issues = self._catalogue.validate(payload, interface_id, path_prefix=f"$[{index}].payload")
+                if issues:
+                    self._reject(candidate, issues[0].msg, "; ".join(f"{i.path}: {i.text}" for i in issues))
+                    continue
+                common = payload["CommonBlock"]
+                if common["S1"]["environmentTag"] != self._settings.environment_tag:
+                    raise DipError(
+                        Msg.WRONG_ENVIRONMENT,
+                        f"$[{index}].payload.CommonBlock.S1.environmentTag is "
+                        f"{common['S1']['environmentTag']}; this hub is {self._settings.environment_tag}",
+                    )
+                authorise_sender(caller, snapshot, interface, common["S1"])
+                candidate.addressed = address(common, interface.routing, snapshot)
+                candidate.payload = payload
+            except AuthorisationError as exc:
+                denied = True
+                self._reject(candidate, exc.msg, exc.help)
+            except DipError as exc:
+                self._reject(candidate, exc.msg, exc.help)
+        if denied:
+            for candidate in prepared.candidates:
+                if candidate.item.accepted:
+                    self._reject(candidate, Msg.BATCH_NOT_PROCESSED, Msg.BATCH_NOT_PROCESSED.spec.help)
+        for candidate in prepared.candidates:
+            sender = candidate.item.sender_id
+            candidate.item.transaction_id = ids.transaction_id(
+                interface_id,
+                sender if sender and sender.isdigit() and len(sender) == 10 else caller.dip_id,
+                self._sender_role(candidate, caller),
+                candidate.received_at,
+            )
+        return prepared
+
+    def store(self, prepared: Prepared) -> list[ResponseItem]:
+        """Write the batch in one transaction; on a lost race for a reference, check again once."""
+        for attempt in (1, 2):
+            try:
+                with self._db.begin() as conn:
+                    self._mark_duplicates(prepared, conn)
+                    repository.store_batch(conn, *self._rows(prepared))
+                break
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+        items = [c.item for c in prepared.candidates]
+        for item in items:
+            if item.accepted:
+                metrics.ACCEPTED.labels(prepared.interface_id).inc()
+            else:
+                metrics.REJECTED.labels(prepared.interface_id, item.msg.spec.code).inc()
+        if any(i.accepted for i in items):
+            self._on_stored()
+        return items
+
+    def _mark_duplicates(self, prepared: Prepared, conn: Any) -> None:
+        by_sender: dict[str, list[Candidate]] = defaultdict(list)
+        for c in prepared.candidates:
+            if c.item.accepted:
+                by_sender[c.item.sender_id or ""].append(c)
+        for sender, group in by_sender.items():
+            known = repository.existing_references(
+                conn, sender, {c.item.sender_unique_reference or "" for c in group}
+            )
+            for c in group:
+                ref = c.item.sender_unique_reference or ""
+                if ref in known:
+                    self._reject(
+                        c, Msg.DUPLICATE_REFERENCE, f"senderUniqueReference {ref} was already accepted"
+                    )
+                known.add(ref)
+
+    def _rows(
+        self, prepared: Prepared
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+        message_rows: list[dict[str, Any]] = []
+        delivery_rows: list[dict[str, Any]] = []
+        journal_rows: list[dict[str, Any]] = []
+        now = time.time()
+        took = (now - prepared.started) * 1000
+        for c in prepared.candidates:
+            tx = c.item.transaction_id or ""
+            if not c.item.accepted or c.payload is None or c.addressed is None:
+                reason = f"{c.item.msg.spec.message}: {c.item.help}"
+                journal_rows.append(
+                    entry(tx, Stage.INBOUND, Inbound.RULE_FAILURE, at=now, duration_ms=took, reason=reason)
+                )
+                continue
+            message_rows.append(self._message_row(prepared.interface_id, c))
+            journal_rows.append(entry(tx, Stage.INBOUND, Inbound.GOOD_TO_GO, at=now, duration_ms=took))
+            journal_rows.append(
+                entry(
+                    tx,
+                    Stage.ADDRESSING,
+                    Addressing.SENT_TO_TOPIC,
+                    at=now,
+                    reason="recipients: "
+                    + ", ".join(f"{r.dip_id} ({r.kind})" for r in c.addressed.recipients),
+                )
+            )
+            for problem in c.addressed.exceptions:
+                journal_rows.append(entry(tx, Stage.ADDRESSING, Addressing.EXCEPTION, at=now, reason=problem))
+            for r in c.addressed.recipients:
+                delivery_rows.append(
+                    {
+                        "transaction_id": tx,
+                        "recipient_dip_id": r.dip_id,
+                        "interface_id": prepared.interface_id,
+                        "recipient_kind": r.kind,
+                        "publication_id": r.publication_id,
+                        "replay": False,
+                        "state": "pending",
+                        "attempts": 0,
+                        "next_attempt_at": now,
+                        "created_at": now,
+                    }
+                )
+        return message_rows, delivery_rows, journal_rows
+
+    @staticmethod
+    def _message_row(interface_id: str, c: Candidate) -> dict[str, Any]:
+        assert c.payload is not None and c.addressed is not None
+        common = c.payload["CommonBlock"]
+        s0, s1 = common["S0"], common["S1"]
+        a0 = dict(common.get("A0") or {})
+        a0.setdefault("primaryRecipients", [])
+        a0["secondaryRecipients"] = c.addressed.secondary
+        a0["always"] = c.addressed.always
+        common["A0"] = a0
+        mpan = (common.get("M0") or {}).get("MPANCore")
+        custom = orjson.dumps(c.payload.get("CustomBlock"), option=orjson.OPT_SORT_KEYS)
+        content = hashlib.sha256(f"{interface_id}|{mpan}|".encode() + custom).hexdigest()
+        return {
+            "transaction_id": c.item.transaction_id,
+            "interface_id": interface_id,
+            "event_code": s0["eventCode"],
+            "schema_version": s0["schemaVersion"],
+            "sender_dip_id": s1["senderDIPID"],
+            "sender_role": s1["senderRoleID"],
+            "sender_unique_reference": s1["senderUniqueReference"],
+            "correlation_id": c.item.correlation_id,
+            "connection_provider_id": s1.get("DIPConnectionProviderID"),
+            "mpan": mpan,
+            "environment_tag": s1["environmentTag"],
+            "content_hash": content,
+            "received_at": c.received_at,
+            "payload": orjson.dumps(c.payload),
+        }
+
+    @staticmethod
+    def _describe(item: ResponseItem, payload: Any, interface_id: str) -> None:
+        """Copy what identifies the message into its response item, as far as it can be read."""
+        common = payload.get("CommonBlock") if isinstance(payload, dict) else None
+        s1 = common.get("S1") if isinstance(common, dict) else None
+        if not isinstance(s1, dict):
+            return
+        a0 = common.get("A0") if isinstance(common, dict) else None
+        item.sender_unique_reference = _text(s1.get("senderUniqueReference"))
+        item.sent_timestamp = _text(s1.get("senderTimestamp"))
+        item.sender_id = _text(s1.get("senderDIPID"))
+        item.connection_provider_id = _text(s1.get("DIPConnectionProviderID"))
+        item.correlation_id = _text(s1.get("senderCorrelationID")) or ids.correlation_id(time.time())
+        primary = a0.get("primaryRecipients") if isinstance(a0, dict) else None
+        if isinstance(primary, list):
+            item.recipient_id = ",".join(str(p) for p in primary) or None
+
+    @staticmethod
+    def _reject(candidate: Candidate, msg: Msg, help_text: str) -> None:
+        candidate.item.msg = msg
+        candidate.item.help = help_text
+        candidate.payload = None
+
+    @staticmethod
+    def _sender_role(candidate: Candidate, caller: Caller) -> str:
+        if candidate.payload is not None:
+            return str(candidate.payload["CommonBlock"]["S1"]["senderRoleID"])
+        return caller.participant.role
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None

@@ -1,0 +1,1 @@
+"""Participants: DIP IDs, roles, API keys, certificates, connection providers, webhooks."""

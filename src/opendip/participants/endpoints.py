@@ -1,0 +1,89 @@
+"""Webhook configuration (pubconfig): where a recipient wants a channel delivered."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+import anyio
+import orjson
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from opendip.edge import authenticated, dip_response, error_answer, hub_of, require_self
+from opendip.errors import DipError, Msg
+from opendip.messages.responses import ResponseItem, standard_response
+
+router = APIRouter()
+
+
+def parse_pubconfig(body: bytes, hub_limit: int) -> tuple[str, int | None, int | None]:
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise DipError(Msg.MALFORMED_JSON, str(exc)) from exc
+    if not isinstance(data, dict):
+        raise DipError(Msg.SCHEMA_FAILURE, "$: the body must be an object")
+    unknown = sorted(set(data) - {"callbackURL", "maxMessageCount", "maxPayloadSize"})
+    if unknown:
+        raise DipError(Msg.SCHEMA_FAILURE, f"$.{unknown[0]}: unknown key")
+    url = data.get("callbackURL")
+    if not isinstance(url, str) or not _is_http_url(url):
+        raise DipError(Msg.SCHEMA_FAILURE, "$.callbackURL: must be an absolute http or https URL")
+    count = _positive_int(data, "maxMessageCount", 1000)
+    size = _positive_int(data, "maxPayloadSize", hub_limit)
+    return url, count, size
+
+
+def _is_http_url(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in {"http", "https"} and bool(parts.hostname) and not any(c in url for c in "\r\n ")
+
+
+def _positive_int(data: dict[str, Any], key: str, ceiling: int) -> int | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= ceiling:
+        raise DipError(Msg.SCHEMA_FAILURE, f"$.{key}: must be a whole number from 1 to {ceiling}")
+    return value
+
+
+@router.post("/dip-channel/{interface_id}/pubconfig/{recipient_id}", tags=["webhooks"])
+async def set_pubconfig(interface_id: str, recipient_id: str, request: Request) -> Response:
+    hub = hub_of(request)
+    try:
+        caller, body = await authenticated(request, hub)
+        require_self(caller, hub, recipient_id)
+        interface_id = interface_id.upper()
+        if hub.catalogue.interface(interface_id) is None:
+            raise DipError(Msg.UNKNOWN_CHANNEL, f"{interface_id} is not a catalogued interface")
+        url, count, size = parse_pubconfig(body, hub.settings.default_max_payload_size)
+        await anyio.to_thread.run_sync(
+            hub.participants.set_webhook, recipient_id, interface_id, url, count, size
+        )
+    except DipError as exc:
+        return error_answer(exc)
+    if hub.worker is not None:
+        hub.worker.wake()
+    item = ResponseItem(Msg.SUCCESS, f"{interface_id} deliveries for {recipient_id} now go to {url}")
+    item.recipient_id = recipient_id
+    return dip_response(standard_response([item]), 201)
+
+
+@router.delete("/dip-channel/{interface_id}/pubconfig/{recipient_id}", tags=["webhooks"])
+async def delete_pubconfig(interface_id: str, recipient_id: str, request: Request) -> Response:
+    hub = hub_of(request)
+    try:
+        caller, _ = await authenticated(request, hub)
+        require_self(caller, hub, recipient_id)
+        removed = await anyio.to_thread.run_sync(
+            hub.participants.remove_webhook, recipient_id, interface_id.upper()
+        )
+        if not removed:
+            raise DipError(Msg.NOT_FOUND, f"no webhook is set for {interface_id.upper()} and {recipient_id}")
+    except DipError as exc:
+        return error_answer(exc)
+    item = ResponseItem(Msg.SUCCESS, f"webhook for {interface_id.upper()} removed")
+    item.recipient_id = recipient_id
+    return dip_response(standard_response([item]), 200)

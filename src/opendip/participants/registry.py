@@ -1,0 +1,114 @@
+"""An in-memory snapshot of who is registered, for the hot send path.
+
+Every request needs the caller's API key, role, connection-provider links and
+certificate status. Reading those from the database per request would cost
+more than validating the message, so the hub keeps a snapshot that a
+background task reloads every `ttl` seconds (participants added by the CLI
+while the hub runs appear within that time) and that unknown keys force to
+reload early, at most a few times a second.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from opendip.db.engine import Database
+from opendip.participants import repository
+
+
+def hash_api_key(api_key: str) -> str:
+    """API keys are 256-bit random tokens, so one SHA-256 is a safe and fast hash."""
+    return hashlib.sha256(api_key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@dataclass(frozen=True)
+class ParticipantView:
+    dip_id: str
+    role: str
+    name: str
+    status: str
+    default_webhook_url: str | None
+
+    @property
+    def active(self) -> bool:
+        return self.status == "active"
+
+
+@dataclass(frozen=True)
+class CertificateStatus:
+    dip_id: str
+    serial: str
+    revoked_at: float | None
+    revocation_reason: str | None
+
+
+@dataclass(frozen=True)
+class RegistrySnapshot:
+    participants: dict[str, ParticipantView] = field(default_factory=dict)
+    keys: dict[str, str] = field(default_factory=dict)
+    represented_by: dict[str, frozenset[str]] = field(default_factory=dict)
+    certificates: dict[str, CertificateStatus] = field(default_factory=dict)
+    by_role: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    loaded_at: float = 0.0
+
+    def caller_for_key(self, api_key: str) -> ParticipantView | None:
+        dip_id = self.keys.get(hash_api_key(api_key))
+        return self.participants.get(dip_id) if dip_id else None
+
+    def may_send_for(self, caller: str, sender: str) -> bool:
+        """True when `caller` is a connection provider registered for `sender`."""
+        return caller in self.represented_by.get(sender, frozenset())
+
+
+class Registry:
+    def __init__(self, db: Database, ttl: float = 1.0, min_forced_interval: float = 0.2) -> None:
+        self._db = db
+        self._ttl = ttl
+        self._min_forced_interval = min_forced_interval
+        self._snapshot = RegistrySnapshot()
+
+    def current(self) -> RegistrySnapshot:
+        """The snapshot, reloaded first when older than the TTL."""
+        if time.time() - self._snapshot.loaded_at > self._ttl:
+            self.reload()
+        return self._snapshot
+
+    def reload_if_allowed(self) -> RegistrySnapshot:
+        """Reload early (an unknown key may have just been issued), but not more than a few times a second."""
+        if time.time() - self._snapshot.loaded_at > self._min_forced_interval:
+            self.reload()
+        return self._snapshot
+
+    def reload(self) -> RegistrySnapshot:
+        with self._db.engine.connect() as conn:
+            people = repository.all_participants(conn)
+            keys = repository.active_api_keys(conn)
+            links = repository.connection_provider_links(conn)
+            certs = repository.certificate_rows(conn)
+        represented: dict[str, set[str]] = defaultdict(set)
+        for dcp, participant in links:
+            represented[participant].add(dcp)
+        by_role: dict[str, list[str]] = defaultdict(list)
+        views: dict[str, ParticipantView] = {}
+        for p in people:
+            views[p["dip_id"]] = ParticipantView(
+                p["dip_id"], p["role"], p["name"], p["status"], p["default_webhook_url"]
+            )
+            by_role[p["role"]].append(p["dip_id"])
+        self._snapshot = RegistrySnapshot(
+            participants=views,
+            keys=dict(keys),
+            represented_by={k: frozenset(v) for k, v in represented.items()},
+            certificates={
+                c["fingerprint"]: CertificateStatus(
+                    c["dip_id"], c["serial"], c["revoked_at"], c["revocation_reason"]
+                )
+                for c in certs
+            },
+            by_role={k: tuple(v) for k, v in by_role.items()},
+            loaded_at=time.time(),
+        )
+        return self._snapshot

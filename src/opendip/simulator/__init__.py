@@ -1,0 +1,1 @@
+"""Simulated participants: webhook receivers and senders that behave like market participants' systems."""

@@ -1,0 +1,87 @@
+"""How HTTP answers map to per-transaction outcomes (the StandardResponse contract)."""
+
+from __future__ import annotations
+
+import pytest
+
+from opendip.delivery.client import HttpResult
+from opendip.delivery.outcome import Verdict, classify
+from opendip.status.journal import Outbound
+from tests.delivery.receivers import standard_response
+
+TX = ["T-1", "T-2", "T-3", "T-4", "T-5"]
+
+
+def test_201_delivers_all() -> None:
+    result = classify(HttpResult(201, standard_response({"T-1": "MSG0000"})), TX[:2])
+    assert {o.verdict for o in result.outcomes.values()} == {Verdict.DELIVERED}
+    assert result.outcomes["T-1"].reason is not None and "MSG0000" in result.outcomes["T-1"].reason
+    assert result.recipient_alive and not result.recipient_failed
+
+
+def test_207_judges_each_transaction() -> None:
+    body = standard_response({"T-1": "MSG0000", "T-2": "MSG1001", "T-3": "MSG5000", "T-4": "MSG4029"})
+    result = classify(HttpResult(207, body), TX)
+    verdicts = {tx: o.verdict for tx, o in result.outcomes.items()}
+    assert verdicts == {
+        "T-1": Verdict.DELIVERED,
+        "T-2": Verdict.REJECTED,
+        "T-3": Verdict.RETRY,
+        "T-4": Verdict.RETRY,
+        "T-5": Verdict.RETRY,  # not named: we cannot assume it was taken
+    }
+    assert result.outcomes["T-2"].status is Outbound.REJECTED_BY_RECIPIENT
+    assert "MSG1001 - Schema Failure" in (result.outcomes["T-2"].reason or "")
+    assert result.outcomes["T-3"].status is Outbound.RETRYING
+    assert not result.recipient_failed
+
+
+def test_207_unknown_5xxx_code_is_retried() -> None:
+    result = classify(HttpResult(207, standard_response({"T-1": "MSG5999"})), ["T-1"])
+    assert result.outcomes["T-1"].verdict is Verdict.RETRY
+
+
+@pytest.mark.parametrize(
+    "body", [b"<html>oops</html>", b'{"messageArray": 3}', b'{"messageArray": [1]}', b""]
+)
+def test_unreadable_207_is_unknown_never_sent(body: bytes) -> None:
+    result = classify(HttpResult(207, body), TX[:2])
+    assert {o.verdict for o in result.outcomes.values()} == {Verdict.UNKNOWN}
+    assert {o.status for o in result.outcomes.values()} == {Outbound.UNKNOWN_DELIVERY_STATUS}
+
+
+def test_400_rejects_all_with_per_message_reason_when_readable() -> None:
+    result = classify(HttpResult(400, standard_response({"T-1": "MSG1001"})), TX[:2])
+    assert {o.verdict for o in result.outcomes.values()} == {Verdict.REJECTED}
+    assert "MSG1001" in (result.outcomes["T-1"].reason or "")
+    garbage = classify(HttpResult(400, b"bad request " * 100), ["T-1"])
+    reason = garbage.outcomes["T-1"].reason or ""
+    assert reason.startswith("bad request") and len(reason) <= 500
+
+
+def test_429_retries_after_retry_after_and_does_not_trip_the_breaker() -> None:
+    result = classify(HttpResult(429, b"slow down", retry_after_seconds=7.0), ["T-1"])
+    outcome = result.outcomes["T-1"]
+    assert (outcome.verdict, outcome.status, outcome.min_delay) == (Verdict.RETRY, Outbound.RETRYING, 7.0)
+    assert not result.recipient_failed and not result.recipient_alive
+
+
+@pytest.mark.parametrize("status", [200, 202, 204])
+def test_other_2xx_is_unknown(status: int) -> None:
+    result = classify(HttpResult(status, b""), ["T-1"])
+    assert result.outcomes["T-1"].verdict is Verdict.UNKNOWN
+
+
+@pytest.mark.parametrize("status", [408, 500, 502, 503, 404, 401, 302])
+def test_errors_are_failures_to_retry(status: int) -> None:
+    result = classify(HttpResult(status, b"x" * 2000), ["T-1"])
+    outcome = result.outcomes["T-1"]
+    assert (outcome.verdict, outcome.status) == (Verdict.RETRY, Outbound.DELIVERY_FAILURE)
+    assert outcome.reason is not None and len(outcome.reason) <= 500
+    assert result.recipient_failed
+
+
+def test_network_error_is_a_failure_with_its_text() -> None:
+    result = classify(HttpResult(None, error="timeout: no complete answer within 1 s"), ["T-1"])
+    assert result.outcomes["T-1"].reason == "timeout: no complete answer within 1 s"
+    assert result.recipient_failed

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import orjson
+
+from opendip.errors import DipError, Msg
+from opendip.messages.ids import correlation_id, transaction_id
+from opendip.messages.responses import ResponseItem, batch_status, dip_timestamp, error_response, standard_response
+
+
+def test_batch_status_follows_the_published_api() -> None:
+    ok, bad = ResponseItem(Msg.SUCCESS), ResponseItem(Msg.SCHEMA_FAILURE)
+    assert batch_status([ok, ok]) == 201
+    assert batch_status([ok, bad]) == 207
+    assert batch_status([bad, ResponseItem(Msg.DUPLICATE_REFERENCE)]) == 400
+    assert batch_status([ResponseItem(Msg.BATCH_NOT_PROCESSED), ResponseItem(Msg.SENDER_NOT_CALLER)]) == 403
+
+
+def test_standard_response_shape() -> None:
+    item = ResponseItem(Msg.SCHEMA_FAILURE, "$.x: bad", transaction_id="T-1", sender_id="1009012345")
+    body = orjson.loads(standard_response([item]))
+    assert set(body) == {"messageArray", "timestamp"}
+    entry = body["messageArray"][0]
+    assert entry["message"] == "MSG1001 - Schema Failure"
+    assert entry["help"] == "$.x: bad"
+    assert set(entry) == {
+        "transactionID", "senderUniqueReference", "correlationID", "sentTimestamp", "senderID",
+        "recipientID", "DIPConnectionProviderID", "message", "help", "serviceTicketURL",
+    }  # fmt: skip
+
+
+def test_error_response_carries_detail_and_generic_help() -> None:
+    body = orjson.loads(error_response(DipError(Msg.CERTIFICATE_EXPIRED, "expired at 2026-01-01")))
+    assert "expired at 2026-01-01" in body["messageArray"][0]["help"]
+    assert body["messageArray"][0]["message"].startswith("MSG2007")
+
+
+def test_identifiers_have_the_dip_shapes() -> None:
+    tx = transaction_id("REP-002A", "1009012345", "REGS", 1_764_000_000.0)
+    assert tx.startswith("T-REP-002A-1009012345-REGS-2025") and len(tx) == 65
+    assert correlation_id(0).startswith("CI-19700101-")
+    assert len(dip_timestamp(0)) == 25 and dip_timestamp(0) == "1970-01-01T00:00:00+00:00"
+
+
+def test_message_codes_are_unique() -> None:
+    codes = [m.spec.code for m in Msg]
+    assert len(codes) == len(set(codes))
