@@ -37,11 +37,7 @@ log = structlog.get_logger()
 def trust_store(settings: Settings) -> TrustStore:
     """The environment's own CA plus any external CAs an operator dropped into pki/trusted/."""
     ca = CertificateAuthority.init(settings.pki_dir, environment=settings.environment_tag)
-    extra = (
-        sorted((settings.pki_dir / "trusted").glob("*.pem"))
-        if (settings.pki_dir / "trusted").is_dir()
-        else []
-    )
+    extra = sorted((settings.pki_dir / "trusted").glob("*.pem")) if (settings.pki_dir / "trusted").is_dir() else []
     return TrustStore.from_pem_files([ca.ca_path, *extra])
 
 

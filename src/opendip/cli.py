@@ -8,12 +8,15 @@ import json
 import signal
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from opendip.config import Settings
+
+if TYPE_CHECKING:
+    from opendip.participants.service import ParticipantService
 
 app = typer.Typer(help="OpenDIP: an open Data Integration Platform hub.", no_args_is_help=True)
 pki_app = typer.Typer(help="The environment's test certificate authority.", no_args_is_help=True)
@@ -96,7 +99,7 @@ def pki_revoke(
     console.print(f"revoked {certificate}")
 
 
-def _participants(settings: Settings):  # type: ignore[no-untyped-def]
+def _participants(settings: Settings) -> ParticipantService:
     from opendip.db.engine import Database
     from opendip.db.migrate import upgrade
     from opendip.participants.service import ParticipantService
@@ -112,12 +115,8 @@ def participant_add(
     dip_id: Annotated[str, typer.Option("--dip-id")],
     role: Annotated[str, typer.Option("--role")],
     name: Annotated[str, typer.Option("--name")],
-    webhook: Annotated[
-        str | None, typer.Option("--webhook", help="default webhook for every channel")
-    ] = None,
-    dcp_for: Annotated[
-        list[str] | None, typer.Option("--dcp-for", help="DIP IDs this provider sends for")
-    ] = None,
+    webhook: Annotated[str | None, typer.Option("--webhook", help="default webhook for every channel")] = None,
+    dcp_for: Annotated[list[str] | None, typer.Option("--dcp-for", help="DIP IDs this provider sends for")] = None,
     data_dir: DataDir = None,
 ) -> None:
     """Register a participant: prints its API key (shown once) and credential paths as JSON."""
@@ -146,9 +145,7 @@ def participant_reinstate(dip_id: str, data_dir: DataDir = None) -> None:
 
 @app.command()
 def send(
-    file: Annotated[
-        Path, typer.Argument(help="JSON: one payload, an array of payloads, or a full request body")
-    ],
+    file: Annotated[Path, typer.Argument(help="JSON: one payload, an array of payloads, or a full request body")],
     as_: Annotated[str, typer.Option("--as", help="the sending participant's DIP ID")],
     url: Annotated[str, typer.Option(help="the hub's base URL")] = "http://127.0.0.1:8000",
     interface: Annotated[str | None, typer.Option(help="defaults to the payload's S0.interfaceID")] = None,

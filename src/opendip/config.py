@@ -15,9 +15,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="OPENDIP_", extra="ignore")
 
     data_dir: Path = Path(".opendip")
-    database_url: str | None = Field(
-        default=None, description="SQLAlchemy URL; SQLite in the data dir when unset."
-    )
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; SQLite in the data dir when unset.")
     environment_tag: str = "DEV"
     public_base_url: str | None = Field(
         default=None, description="Base URL clients sign against when the hub sits behind a proxy."

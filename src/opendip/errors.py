@@ -48,9 +48,7 @@ class Msg(Enum):
         400,
         "S0.interfaceID must equal the interface in the URL path.",
     )
-    UNKNOWN_CHANNEL = MessageCode(
-        "MSG1008", "Unknown Channel", 404, "Use an interface ID published in the catalogue."
-    )
+    UNKNOWN_CHANNEL = MessageCode("MSG1008", "Unknown Channel", 404, "Use an interface ID published in the catalogue.")
     UNKNOWN_EVENT_CODE = MessageCode(
         "MSG1009", "Unknown Event Code", 400, "Use an event code defined for this interface."
     )
@@ -151,9 +149,7 @@ class Msg(Enum):
         403,
         "Another message in this request was not authorised, so none was stored; fix it and resend all.",
     )
-    NOT_OWN_RESOURCE = MessageCode(
-        "MSG3006", "Not Your Resource", 403, "You may only act for your own DIP ID."
-    )
+    NOT_OWN_RESOURCE = MessageCode("MSG3006", "Not Your Resource", 403, "You may only act for your own DIP ID.")
     RATE_LIMITED = MessageCode(
         "MSG4029",
         "Too Many Requests",
@@ -165,9 +161,7 @@ class Msg(Enum):
     INTERNAL_ERROR = MessageCode(
         "MSG5000", "Internal Server Error", 500, "Retry later; the hub recorded the fault.", retryable=True
     )
-    UNAVAILABLE = MessageCode(
-        "MSG5003", "Service Unavailable", 503, "Retry later with back-off.", retryable=True
-    )
+    UNAVAILABLE = MessageCode("MSG5003", "Service Unavailable", 503, "Retry later with back-off.", retryable=True)
 
     @property
     def spec(self) -> MessageCode:

@@ -85,9 +85,7 @@ class PayloadBuilder:
         block = self.catalogue.blocks.get(block_id) or self.catalogue.common.blocks[block_id]
         return {key: self.field(spec, full) for key, spec in block.fields.items() if spec.required or full}
 
-    def payload(
-        self, interface: Interface, version: str, event: EventDefinition, *, full: bool
-    ) -> dict[str, Any]:
+    def payload(self, interface: Interface, version: str, event: EventDefinition, *, full: bool) -> dict[str, Any]:
         self._serial += 1
         role = sorted(interface.sender_roles)[0]
         s1 = self.block("S1", full)
@@ -151,9 +149,7 @@ def expected_path(prefix: str, parts: tuple[str | int, ...]) -> str:
     return prefix + "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in parts)
 
 
-def mutated(
-    payload: dict[str, Any], parts: tuple[str | int, ...], action: str, value: Any = None
-) -> dict[str, Any]:
+def mutated(payload: dict[str, Any], parts: tuple[str | int, ...], action: str, value: Any = None) -> dict[str, Any]:
     """A deep copy of `payload` with the node at `parts` deleted or set (or a key added under it)."""
     copied = copy.deepcopy(payload)
     node: Any = copied

@@ -36,9 +36,7 @@ def test_schema_for_is_a_valid_json_schema_and_a_copy(catalogue: Catalogue) -> N
     schema["$defs"].clear()
     assert catalogue.schema_for("IF-043", "011", "ConnectionTypeChange")["$defs"], "export must not alias"
     payload = next(p for i, _, p in load_examples() if i == "IF-043")
-    assert jsonschema_rs.validator_for(
-        catalogue.schema_for("IF-043", "011", "ConnectionTypeChange")
-    ).is_valid(payload)
+    assert jsonschema_rs.validator_for(catalogue.schema_for("IF-043", "011", "ConnectionTypeChange")).is_valid(payload)
 
 
 def test_schema_for_unknown_event(catalogue: Catalogue) -> None:

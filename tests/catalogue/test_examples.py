@@ -26,9 +26,7 @@ REQUIRED = (
 )
 
 
-@pytest.mark.parametrize(
-    ("interface_id", "index", "payload"), EXAMPLES, ids=[f"{i}[{n}]" for i, n, _ in EXAMPLES]
-)
+@pytest.mark.parametrize(("interface_id", "index", "payload"), EXAMPLES, ids=[f"{i}[{n}]" for i, n, _ in EXAMPLES])
 def test_hand_written_example_is_valid(
     catalogue: Catalogue, interface_id: str, index: int, payload: dict[str, Any]
 ) -> None:

@@ -34,9 +34,7 @@ def test_unknown_channel(catalogue: Catalogue) -> None:
     assert issue.path == "$.payload.CommonBlock.S0.interfaceID"
 
 
-@pytest.mark.parametrize(
-    "code", ["[MarketSegmentChange]", "ConnectionTypeChange", "[connectiontypechange]", 7, None]
-)
+@pytest.mark.parametrize("code", ["[MarketSegmentChange]", "ConnectionTypeChange", "[connectiontypechange]", 7, None])
 def test_unknown_event_code(catalogue: Catalogue, code: Any) -> None:
     (issue,) = catalogue.validate(_with_s0(eventCode=code), "IF-043")
     assert issue.msg is Msg.UNKNOWN_EVENT_CODE
@@ -118,9 +116,7 @@ def test_list_items_are_addressed_by_index(catalogue: Catalogue) -> None:
     periods = payload["CustomBlock"]["B900"]["settlementDayConsumptionPeriods"][0]["consumptionPeriods"]
     periods[5]["v"] = "1.5"
     (issue,) = catalogue.validate(payload, "IF-021")
-    assert (
-        issue.path == "$.payload.CustomBlock.B900.settlementDayConsumptionPeriods[0].consumptionPeriods[5].v"
-    )
+    assert issue.path == "$.payload.CustomBlock.B900.settlementDayConsumptionPeriods[0].consumptionPeriods[5].v"
     assert issue.text.startswith("consumptionPeriods[5].v must match")
 
 

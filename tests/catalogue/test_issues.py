@@ -32,9 +32,7 @@ def test_values_are_shown_short_and_json_flavoured() -> None:
 
 def test_retired_version_gets_its_own_code(data_copy: Path) -> None:
     path = data_copy / "interfaces" / "IF-043.yaml"
-    path.write_text(
-        path.read_text().replace('  "011":\n    events:', '  "011":\n    retired: true\n    events:')
-    )
+    path.write_text(path.read_text().replace('  "011":\n    events:', '  "011":\n    retired: true\n    events:'))
     catalogue = load_catalogue(data_copy)
     payload = next(p for i, _, p in load_examples() if i == "IF-043")
     (issue,) = catalogue.validate(payload, "IF-043")

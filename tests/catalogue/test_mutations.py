@@ -23,9 +23,7 @@ from .support import PayloadBuilder, expected_path, load_examples, mutated, walk
 CATALOGUE = load_catalogue()
 PREFIX = "$[0].payload"
 _builder = PayloadBuilder(CATALOGUE)
-MESSAGES: list[tuple[str, dict[str, Any]]] = [
-    (interface_id, payload) for interface_id, _, payload in load_examples()
-]
+MESSAGES: list[tuple[str, dict[str, Any]]] = [(interface_id, payload) for interface_id, _, payload in load_examples()]
 MESSAGES += [(i.id, _builder.payload(i, v, e, full=True)) for i, v, e in _builder.every_event()]
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -113,9 +111,7 @@ def test_a_value_outside_the_enum_is_reported_at_that_field(data: st.DataObject)
 def test_a_wrong_length_date_time_is_reported_at_that_field(data: st.DataObject) -> None:
     interface_id, payload, parts = _draw(data, "datetime")
     bad = data.draw(
-        st.sampled_from(
-            ["2026-11-24T00:00:00+00:0", "2026-11-24T00:00:00Z", "2026-11-24T00:00:00.000+00:00"]
-        ),
+        st.sampled_from(["2026-11-24T00:00:00+00:0", "2026-11-24T00:00:00Z", "2026-11-24T00:00:00.000+00:00"]),
         label="bad",
     )
     damaged = mutated(payload, parts, "set", bad)

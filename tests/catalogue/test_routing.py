@@ -36,8 +36,7 @@ def test_every_catalogued_interface_routing_rule_is_well_formed(catalogue: Catal
 def test_event_filter_and_dip_id_targets(data_copy: Path) -> None:
     path = data_copy / "interfaces" / "IF-021.yaml"
     path.write_text(
-        path.read_text()
-        + '  - kind: always\n    events: [ReactivePower]\n    target: {dip_id: "1999999999"}\n'
+        path.read_text() + '  - kind: always\n    events: [ReactivePower]\n    target: {dip_id: "1999999999"}\n'
     )
     catalogue = load_catalogue(data_copy)
     active = catalogue.routing("IF-021", "ActivePower")

@@ -145,9 +145,7 @@ async def receivers(identity: Identity) -> AsyncIterator[Callable[..., Awaitable
 
 
 @pytest.fixture
-async def workers(
-    db: Database, settings: Settings, signer: Signer
-) -> AsyncIterator[Callable[..., DeliveryWorker]]:
+async def workers(db: Database, settings: Settings, signer: Signer) -> AsyncIterator[Callable[..., DeliveryWorker]]:
     """Factory of DeliveryWorkers (on `db` and `settings` unless given); all stopped at the end."""
     made: list[DeliveryWorker] = []
 

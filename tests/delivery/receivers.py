@@ -166,9 +166,7 @@ class Receiver:
         finally:
             self.in_flight -= 1
 
-    async def _answer(
-        self, request: web.Request, record: Received, behaviour: Behaviour
-    ) -> web.StreamResponse:
+    async def _answer(self, request: web.Request, record: Received, behaviour: Behaviour) -> web.StreamResponse:
         if isinstance(behaviour, Slow):
             await asyncio.sleep(behaviour.seconds)
             return await self._answer(request, record, behaviour.then)
@@ -187,12 +185,8 @@ class Receiver:
             request.transport.close()
             return response
         if isinstance(behaviour, PerMessage):
-            codes = {
-                tx: code for tx in record.transaction_ids if (code := behaviour.code_for(tx)) is not None
-            }
-            return web.Response(
-                status=behaviour.status, body=standard_response(codes), content_type="application/json"
-            )
+            codes = {tx: code for tx in record.transaction_ids if (code := behaviour.code_for(tx)) is not None}
+            return web.Response(status=behaviour.status, body=standard_response(codes), content_type="application/json")
         body = behaviour.body
         if body is None:
             body = standard_response(dict.fromkeys(record.transaction_ids, "MSG0000"))

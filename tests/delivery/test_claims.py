@@ -61,9 +61,7 @@ async def test_lease_expiry_reclaims_rows_of_a_crashed_worker(
 
     worker = workers(owner="survivor")
     assert await worker.run_once() == 0  # leased: not touched
-    await wait_until(
-        lambda: all(row.lease_until < DeliveryRepository(db).clock() for row in delivery_rows(db))
-    )
+    await wait_until(lambda: all(row.lease_until < DeliveryRepository(db).clock() for row in delivery_rows(db)))
     await drain(worker, db)
     assert sorted(receiver.transaction_ids()) == sorted(txs)
     for tx in txs:

@@ -41,9 +41,7 @@ def test_207_unknown_5xxx_code_is_retried() -> None:
     assert result.outcomes["T-1"].verdict is Verdict.RETRY
 
 
-@pytest.mark.parametrize(
-    "body", [b"<html>oops</html>", b'{"messageArray": 3}', b'{"messageArray": [1]}', b""]
-)
+@pytest.mark.parametrize("body", [b"<html>oops</html>", b'{"messageArray": 3}', b'{"messageArray": [1]}', b""])
 def test_unreadable_207_is_unknown_never_sent(body: bytes) -> None:
     result = classify(HttpResult(207, body), TX[:2])
     assert {o.verdict for o in result.outcomes.values()} == {Verdict.UNKNOWN}

@@ -98,8 +98,7 @@ async def test_batches_split_by_payload_size_and_oversize_goes_alone(
     (entry,) = journal_rows(db, big[0])
     assert entry.status == "Delivered" and "exceeds maxPayloadSize 2500" in entry.reason
     assert all(
-        journal_rows(db, tx)[0].reason is None or "exceeds" not in journal_rows(db, tx)[0].reason
-        for tx in small
+        journal_rows(db, tx)[0].reason is None or "exceeds" not in journal_rows(db, tx)[0].reason for tx in small
     )
 
 
@@ -135,9 +134,7 @@ async def test_webhook_resolution_channel_then_wildcard_then_default_else_held(
         assert [(e.status, e.reason) for e in journal_rows(db, tx)] == [("Paused", "no webhook configured")]
 
 
-async def test_207_retries_only_the_failed_transactions(
-    db: Database, receivers: Receivers, workers: Workers
-) -> None:
+async def test_207_retries_only_the_failed_transactions(db: Database, receivers: Receivers, workers: Workers) -> None:
     receiver = await recipient(db, receivers)
     ok, rejected, retried, unnamed = add_messages(db, R1, 4)
     codes = {ok: "MSG0000", rejected: "MSG1001", retried: "MSG5000"}
@@ -189,9 +186,7 @@ async def test_429_waits_at_least_retry_after(db: Database, receivers: Receivers
     assert worker.breaker.state(R1) is BreakerState.CLOSED
 
 
-async def test_500_then_recovery_journals_every_attempt(
-    db: Database, receivers: Receivers, workers: Workers
-) -> None:
+async def test_500_then_recovery_journals_every_attempt(db: Database, receivers: Receivers, workers: Workers) -> None:
     receiver = await recipient(db, receivers)
     (tx,) = add_messages(db, R1, 1)
     receiver.script(Reply(500, b"boom"))
@@ -204,9 +199,7 @@ async def test_500_then_recovery_journals_every_attempt(
     assert delivery_rows(db)[0].attempts == 2
 
 
-async def test_timeout_then_delivered(
-    db: Database, receivers: Receivers, workers: Workers, settings: Settings
-) -> None:
+async def test_timeout_then_delivered(db: Database, receivers: Receivers, workers: Workers, settings: Settings) -> None:
     receiver = await recipient(db, receivers)
     (tx,) = add_messages(db, R1, 1)
     receiver.script(Hang())

@@ -155,9 +155,7 @@ def test_expired_certificate_is_refused_saying_when(env: Env) -> None:
     assert past.strftime("%Y-%m-%d") in help_of(response)
 
 
-def test_certificate_from_a_foreign_ca_is_untrusted(
-    env: Env, tmp_path_factory: pytest.TempPathFactory
-) -> None:
+def test_certificate_from_a_foreign_ca_is_untrusted(env: Env, tmp_path_factory: pytest.TempPathFactory) -> None:
     foreign = CertificateAuthority.init(tmp_path_factory.mktemp("foreign-ca"), name="Someone Else CA")
     issued = foreign.issue(REGS, "Impostor")
     signer = Signer(serialization.load_pem_private_key(issued.key_pem or b"", None), issued.certificate_pem)  # type: ignore[arg-type]
@@ -263,7 +261,5 @@ def test_independent_client_written_from_the_facts(env: Env) -> None:
 def test_nothing_rejected_was_stored(env: Env) -> None:
     with env.hub.db.engine.connect() as conn:
         stored = conn.exec_driver_sql("SELECT COUNT(*) FROM messages").scalar()
-        good = conn.exec_driver_sql(
-            "SELECT COUNT(*) FROM journal WHERE stage='Inbound' AND status='GoodToGo'"
-        ).scalar()
+        good = conn.exec_driver_sql("SELECT COUNT(*) FROM journal WHERE stage='Inbound' AND status='GoodToGo'").scalar()
     assert stored == good

@@ -57,10 +57,13 @@ class HubProcess:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 30.0) -> None:
+    def start(self, timeout: float = 30.0, role: str = "all") -> None:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [OPENDIP, "up", "--port", str(self.port)], env=self.env, stdout=log, stderr=subprocess.STDOUT
+            [OPENDIP, "up", "--port", str(self.port), "--role", role],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.time() + timeout
         while time.time() < deadline:
@@ -88,12 +91,8 @@ class HubProcess:
             except subprocess.TimeoutExpired:
                 self.kill()
 
-    def add(
-        self, dip_id: str, role: str, *, webhook: str | None = None, dcp_for: tuple[str, ...] = ()
-    ) -> Credentials:
-        created = self.participants.add(
-            dip_id, role, f"Test {role} {dip_id}", webhook=webhook, dcp_for=dcp_for
-        )
+    def add(self, dip_id: str, role: str, *, webhook: str | None = None, dcp_for: tuple[str, ...] = ()) -> Credentials:
+        created = self.participants.add(dip_id, role, f"Test {role} {dip_id}", webhook=webhook, dcp_for=dcp_for)
         return Credentials.load(self.settings.data_dir / "participants" / f"{created.dip_id}.json")
 
     def close(self) -> None:

@@ -86,9 +86,7 @@ def test_issue_binds_the_dip_id_and_serves_tls(ca: CertificateAuthority) -> None
     assert key.public_key() == certificate.public_key()
     assert certificate.subject.rfc4514_string() == f"O=Acme Energy,CN={PARTICIPANT_DIP_ID}"
     san = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    assert san.get_values_for_type(x509.UniformResourceIdentifier) == [
-        f"urn:opendip:dip-id:{PARTICIPANT_DIP_ID}"
-    ]
+    assert san.get_values_for_type(x509.UniformResourceIdentifier) == [f"urn:opendip:dip-id:{PARTICIPANT_DIP_ID}"]
     assert san.get_values_for_type(x509.DNSName) == ["localhost"]
     assert san.get_values_for_type(x509.IPAddress) == [ipaddress.ip_address("127.0.0.1")]
     usages = certificate.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
@@ -107,24 +105,16 @@ def test_issue_binds_the_dip_id_and_serves_tls(ca: CertificateAuthority) -> None
 def test_issue_gives_each_certificate_a_new_serial(
     ca: CertificateAuthority, participant_key: rsa.RSAPrivateKey
 ) -> None:
-    serials = {
-        ca.issue(PARTICIPANT_DIP_ID, "A", public_key=participant_key.public_key()).serial for _ in range(5)
-    }
+    serials = {ca.issue(PARTICIPANT_DIP_ID, "A", public_key=participant_key.public_key()).serial for _ in range(5)}
     assert len(serials) == 5
 
 
-def test_issue_honours_explicit_validity(
-    ca: CertificateAuthority, participant_key: rsa.RSAPrivateKey
-) -> None:
+def test_issue_honours_explicit_validity(ca: CertificateAuthority, participant_key: rsa.RSAPrivateKey) -> None:
     start = datetime(2025, 1, 1, tzinfo=UTC)
     end = datetime(2026, 1, 1, tzinfo=UTC)
-    issued = ca.issue(
-        PARTICIPANT_DIP_ID, "A", public_key=participant_key.public_key(), not_before=start, not_after=end
-    )
+    issued = ca.issue(PARTICIPANT_DIP_ID, "A", public_key=participant_key.public_key(), not_before=start, not_after=end)
     assert (issued.not_before, issued.not_after) == (start, end)
-    short = ca.issue(
-        PARTICIPANT_DIP_ID, "A", public_key=participant_key.public_key(), not_before=start, days=10
-    )
+    short = ca.issue(PARTICIPANT_DIP_ID, "A", public_key=participant_key.public_key(), not_before=start, days=10)
     assert short.not_after == start + timedelta(days=10)
     assert short.key_pem is None
 
@@ -146,9 +136,7 @@ def test_write_puts_the_key_in_an_owner_only_file(tmp_path: Path, ca: Certificat
     assert mode(cert_path) == 0o644
 
 
-def test_write_without_a_key_writes_only_the_certificate(
-    tmp_path: Path, participant: IssuedCertificate
-) -> None:
+def test_write_without_a_key_writes_only_the_certificate(tmp_path: Path, participant: IssuedCertificate) -> None:
     cert_path, key_path = participant.write(tmp_path, "acme")
     assert key_path is None and cert_path.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["acme.pem"]
@@ -163,9 +151,7 @@ def test_issue_from_csr_keeps_the_requesters_key_but_sets_the_identity(
     ca: CertificateAuthority, participant_key: rsa.RSAPrivateKey
 ) -> None:
     csr = _csr(participant_key, "9999999999")
-    issued = ca.issue_from_csr(
-        csr.public_bytes(serialization.Encoding.PEM), PARTICIPANT_DIP_ID, "Acme", days=30
-    )
+    issued = ca.issue_from_csr(csr.public_bytes(serialization.Encoding.PEM), PARTICIPANT_DIP_ID, "Acme", days=30)
     certificate = x509.load_pem_x509_certificate(issued.certificate_pem)
     assert issued.key_pem is None
     assert certificate.public_key() == participant_key.public_key()
@@ -174,9 +160,7 @@ def test_issue_from_csr_keeps_the_requesters_key_but_sets_the_identity(
     assert issued.not_after - issued.not_before == timedelta(days=30, minutes=5)
 
 
-def test_issue_from_csr_refuses_a_bad_signature(
-    ca: CertificateAuthority, participant_key: rsa.RSAPrivateKey
-) -> None:
+def test_issue_from_csr_refuses_a_bad_signature(ca: CertificateAuthority, participant_key: rsa.RSAPrivateKey) -> None:
     der = bytearray(_csr(participant_key, "x").public_bytes(serialization.Encoding.DER))
     der[-1] ^= 0x01  # the last byte is inside the signature
     body = base64.encodebytes(bytes(der))
@@ -221,9 +205,7 @@ def test_hub_identity_is_renewed_when_it_has_expired(ca: CertificateAuthority, t
     for name in ("ca.pem", "ca.key"):
         (tmp_path / name).write_bytes((ca.pki_dir / name).read_bytes())
     past = datetime.now(UTC) - timedelta(days=1)
-    ca.issue("0000000000", "OpenDIP Hub", not_before=past - timedelta(days=400), not_after=past).write(
-        tmp_path, "hub"
-    )
+    ca.issue("0000000000", "OpenDIP Hub", not_before=past - timedelta(days=400), not_after=past).write(tmp_path, "hub")
     cert_path, _ = ensure_hub_identity(tmp_path)
     renewed = x509.load_pem_x509_certificate(cert_path.read_bytes())
     assert renewed.not_valid_after_utc > datetime.now(UTC) + timedelta(days=300)

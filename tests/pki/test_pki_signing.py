@@ -54,9 +54,7 @@ def test_content_hash_is_base64_of_sha256() -> None:
 def test_format_signature_date_is_utc_with_milliseconds() -> None:
     assert format_signature_date(datetime(2026, 11, 25, 13, 40, 0, 123456, UTC)) == "2026-11-25T13:40:00.123Z"
     plus_one = timezone(timedelta(hours=1))
-    assert (
-        format_signature_date(datetime(2026, 11, 25, 14, 40, tzinfo=plus_one)) == "2026-11-25T13:40:00.000Z"
-    )
+    assert format_signature_date(datetime(2026, 11, 25, 14, 40, tzinfo=plus_one)) == "2026-11-25T13:40:00.000Z"
     with pytest.raises(ValueError):
         format_signature_date(datetime(2026, 11, 25, 13, 40))
 
@@ -115,9 +113,7 @@ def test_signer_signs_the_fully_lower_cased_method_and_url(
 
 @pytest.mark.parametrize("signed_method", ["POST", "post"])
 @pytest.mark.parametrize("request_method", ["POST", "post"])
-@pytest.mark.parametrize(
-    "date_format", ["%Y-%m-%dT%H:%M:%S.{ms}Z", "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S+00:00"]
-)
+@pytest.mark.parametrize("date_format", ["%Y-%m-%dT%H:%M:%S.{ms}Z", "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S+00:00"])
 def test_an_independent_client_following_the_spec_verifies(
     verifier: SignatureVerifier,
     participant_key: rsa.RSAPrivateKey,
@@ -128,9 +124,7 @@ def test_an_independent_client_following_the_spec_verifies(
 ) -> None:
     now = datetime.now(UTC)
     date = now.strftime(date_format).replace("{ms}", f"{now.microsecond // 1000:03d}")
-    headers = third_party_headers(
-        participant_key, participant.certificate_pem, signed_method, URL.upper(), BODY, date
-    )
+    headers = third_party_headers(participant_key, participant.certificate_pem, signed_method, URL.upper(), BODY, date)
     result = verifier.verify(request_method, URL, headers, BODY)
     assert result.dip_id == PARTICIPANT_DIP_ID
 
@@ -175,9 +169,7 @@ def test_signature_over_another_url_is_invalid(signer: Signer, verifier: Signatu
     assert "http://127.0.0.1:8000/dip-channel/if-043" in error.detail
 
 
-def test_rehashed_body_without_a_new_signature_is_invalid(
-    signer: Signer, verifier: SignatureVerifier
-) -> None:
+def test_rehashed_body_without_a_new_signature_is_invalid(signer: Signer, verifier: SignatureVerifier) -> None:
     forged = BODY.replace(b"IF-043", b"IF-099")
     headers = signer.headers("POST", URL, BODY) | {CONTENT_HASH: content_hash(forged)}
     assert rejection(verifier, headers, body=forged).msg is Msg.SIGNATURE_INVALID
@@ -189,9 +181,7 @@ def test_signature_that_is_not_base64_is_invalid(signer: Signer, verifier: Signa
 
 
 @pytest.mark.parametrize("offset", [timedelta(minutes=-6), timedelta(minutes=6)])
-def test_date_outside_skew_is_rejected(
-    signer: Signer, verifier: SignatureVerifier, offset: timedelta
-) -> None:
+def test_date_outside_skew_is_rejected(signer: Signer, verifier: SignatureVerifier, offset: timedelta) -> None:
     now = datetime.now(UTC)
     headers = signer.headers("POST", URL, BODY, now=now + offset)
     error = rejection(verifier, headers, now=now)
@@ -314,9 +304,7 @@ def test_untrusted_certificate_is_not_cached_as_trusted(
     assert verifier.verify("POST", URL, headers, BODY).dip_id == PARTICIPANT_DIP_ID
 
 
-def test_signer_refuses_a_key_that_does_not_match(
-    participant: IssuedCertificate, ca: CertificateAuthority
-) -> None:
+def test_signer_refuses_a_key_that_does_not_match(participant: IssuedCertificate, ca: CertificateAuthority) -> None:
     other = rsa.generate_private_key(public_exponent=65537, key_size=1024)
     with pytest.raises(ValueError, match="does not match"):
         Signer(other, participant.certificate_pem)
@@ -349,8 +337,6 @@ def test_signature_by_another_key_is_invalid(signer: Signer, verifier: Signature
 
 
 @pytest.mark.parametrize("forged", [b"\x01", b"\x01" * 10, b"\x00" * 256, b"\xff" * 256])
-def test_signature_of_the_wrong_shape_is_invalid(
-    signer: Signer, verifier: SignatureVerifier, forged: bytes
-) -> None:
+def test_signature_of_the_wrong_shape_is_invalid(signer: Signer, verifier: SignatureVerifier, forged: bytes) -> None:
     headers = signer.headers("POST", URL, BODY) | {SIGNATURE: base64.b64encode(forged).decode()}
     assert rejection(verifier, headers).msg is Msg.SIGNATURE_INVALID

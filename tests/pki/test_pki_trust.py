@@ -39,9 +39,7 @@ def test_dip_id_comes_from_the_san_uri(participant: IssuedCertificate) -> None:
 
 
 def test_san_uri_wins_over_the_common_name(participant_key: rsa.RSAPrivateKey) -> None:
-    certificate = self_signed(
-        participant_key, "1111111111", ("https://example.com", "urn:opendip:dip-id:2222222222")
-    )
+    certificate = self_signed(participant_key, "1111111111", ("https://example.com", "urn:opendip:dip-id:2222222222"))
     assert dip_id_of(certificate) == "2222222222"
 
 

@@ -127,9 +127,7 @@ class Catalogue:
             raise KeyError(f"{interface_id} v{version} [{_bare(event_code)}] is not catalogued")
         return copy.deepcopy(compiled.schema)
 
-    def validate(
-        self, payload: Any, interface_id: str, *, path_prefix: str = "$.payload"
-    ) -> list[ValidationIssue]:
+    def validate(self, payload: Any, interface_id: str, *, path_prefix: str = "$.payload") -> list[ValidationIssue]:
         """Every reason `payload` may not travel on `interface_id`, or [] when it may."""
         if not isinstance(payload, dict):
             return [issue(path_prefix, "type", f"payload must be an object; got {show(payload)}")]
@@ -163,12 +161,9 @@ class Catalogue:
         sent_interface = s0["interfaceID"]
         if sent_interface != interface_id:
             text = (
-                f"interfaceID must be {interface_id}, the channel this message was sent to; "
-                f"got {show(sent_interface)}"
+                f"interfaceID must be {interface_id}, the channel this message was sent to; got {show(sent_interface)}"
             )
-            return [
-                issue(child_path(s0_path, "interfaceID"), "interfaceMismatch", text, Msg.INTERFACE_MISMATCH)
-            ]
+            return [issue(child_path(s0_path, "interfaceID"), "interfaceMismatch", text, Msg.INTERFACE_MISMATCH)]
         channel = self._channels.get(interface_id)
         if channel is None:
             text = f"{interface_id} is not a catalogued interface"

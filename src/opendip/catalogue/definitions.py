@@ -40,9 +40,7 @@ def parse_roles(raw: Any, where: Where) -> dict[str, Role]:
         at = where.at(role_id)
         at.string(role_id, pattern=ROLE_ID)
         body = at.mapping(spec, allowed=("name", "notes"))
-        roles[role_id] = Role(
-            role_id, at.at("name").string(body.get("name")), at.optional_string(body.get("notes"))
-        )
+        roles[role_id] = Role(role_id, at.at("name").string(body.get("name")), at.optional_string(body.get("notes")))
     return roles
 
 

@@ -98,9 +98,7 @@ def _event(code: str, spec: Any, at: Where, blocks: Mapping[str, Block]) -> Even
         for key, value in uses_at.mapping(body.get("blocks")).items()
     }
     if mode == "closed" and not uses:
-        at.fail(
-            "a closed CustomBlock needs its blocks; say custom_block: open if the document does not give them"
-        )
+        at.fail("a closed CustomBlock needs its blocks; say custom_block: open if the document does not give them")
     if mode != "closed" and uses:
         at.fail(f"custom_block: {mode} cannot list blocks")
     return EventDefinition(
@@ -211,9 +209,7 @@ def parse_interface(
         sender_roles=_roles(body.get("sender_roles"), where.at("sender_roles"), roles),
         recipient_roles=_roles(body.get("recipient_roles"), where.at("recipient_roles"), roles),
         versions=versions,
-        routing=tuple(
-            _routing_rule(rule, routing_at.at(i), roles, codes) for i, rule in enumerate(raw_routing)
-        ),
+        routing=tuple(_routing_rule(rule, routing_at.at(i), roles, codes) for i, rule in enumerate(raw_routing)),
         notes=where.optional_string(body.get("notes")),
         common_blocks=extra,
     )

@@ -124,7 +124,5 @@ def describe(errors: Iterable[Any], prefix: str) -> list[ValidationIssue]:
                 text = f"{key} is not allowed in {where}: the block is closed"
                 issues.append(issue(child_path(base, key), rule, text))
         else:
-            issues.append(
-                issue(base, rule, _sentence(rule, _name(parts), error.instance, detail, error.message))
-            )
+            issues.append(issue(base, rule, _sentence(rule, _name(parts), error.instance, detail, error.message)))
     return issues

@@ -54,9 +54,7 @@ def load_catalogue(directory: Path | None = None) -> Catalogue:
     raw, common_where = read("common.yaml")
     common_raw = common_where.mapping(raw)
     common_blocks = parse_blocks(common_raw.get("blocks"), common_where.at("blocks"))
-    check_block_refs(
-        common_blocks, common_where.at("blocks"), items=data_items, types=data_types, nested=common_blocks
-    )
+    check_block_refs(common_blocks, common_where.at("blocks"), items=data_items, types=data_types, nested=common_blocks)
     clash = sorted(set(common_blocks) & set(blocks))
     if clash:
         common_where.at("blocks").fail(f"{', '.join(clash)} also defined in blocks.yaml")

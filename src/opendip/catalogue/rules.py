@@ -70,10 +70,7 @@ def cross_field_issues(
             sender = s1.get("senderDIPID")
             sender_ok = isinstance(sender, str) and child_path(s1_path, "senderDIPID") not in failed
             if sender_ok and dip_part.lower() != str(sender).lower():
-                text = (
-                    f"senderUniqueReference must carry the senderDIPID {sender}; "
-                    f"got {dip_part} in {show(reference)}"
-                )
+                text = f"senderUniqueReference must carry the senderDIPID {sender}; got {dip_part} in {show(reference)}"
                 found.append(issue(path, "referenceSender", text))
     present = mpan_block in common
     if interface.mpan_based and not present:

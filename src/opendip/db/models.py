@@ -7,6 +7,8 @@ second-level replay filters and delivery scheduling need.
 
 from __future__ import annotations
 
+from typing import cast
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -16,6 +18,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -162,11 +165,11 @@ class JournalEntry(Base):
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
-participants = Participant.__table__
-api_keys = ApiKey.__table__
-certificates = Certificate.__table__
-dcp_links = ConnectionProviderLink.__table__
-webhooks = Webhook.__table__
-messages = Message.__table__
-deliveries = Delivery.__table__
-journal = JournalEntry.__table__
+participants = cast(Table, Participant.__table__)
+api_keys = cast(Table, ApiKey.__table__)
+certificates = cast(Table, Certificate.__table__)
+dcp_links = cast(Table, ConnectionProviderLink.__table__)
+webhooks = cast(Table, Webhook.__table__)
+messages = cast(Table, Message.__table__)
+deliveries = cast(Table, Delivery.__table__)
+journal = cast(Table, JournalEntry.__table__)

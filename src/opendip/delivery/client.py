@@ -106,9 +106,7 @@ class WebhookClient:
                 limit_per_host=self._limit_per_host,
                 ssl=self._ssl_context if self._ssl_context is not None else True,
             )
-            self._session = aiohttp.ClientSession(
-                connector=connector, headers={"User-Agent": self._user_agent}
-            )
+            self._session = aiohttp.ClientSession(connector=connector, headers={"User-Agent": self._user_agent})
 
     async def close(self) -> None:
         if self._session is not None:
@@ -121,9 +119,7 @@ class WebhookClient:
         assert self._session is not None
         try:
             async with asyncio.timeout(timeout):
-                async with self._session.post(
-                    url, data=body, headers=headers, allow_redirects=False
-                ) as response:
+                async with self._session.post(url, data=body, headers=headers, allow_redirects=False) as response:
                     content = await _read_capped(response)
                     return HttpResult(
                         status=response.status,

@@ -69,9 +69,7 @@ def render(delivery: ClaimedDelivery) -> bytes:
     return orjson.dumps({"payload": payload})
 
 
-def plan_batches(
-    deliveries: Iterable[ClaimedDelivery], max_message_count: int, max_payload_size: int
-) -> BatchPlan:
+def plan_batches(deliveries: Iterable[ClaimedDelivery], max_message_count: int, max_payload_size: int) -> BatchPlan:
     """Split into bodies of at most `max_message_count` items and `max_payload_size` bytes.
 
     Order is kept. A message that alone exceeds the size limit still goes, in a

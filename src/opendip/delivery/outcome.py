@@ -174,9 +174,7 @@ def _all(
     alive: bool = False,
 ) -> BatchOutcome:
     outcome = TxOutcome(verdict, status, reason)
-    return BatchOutcome(
-        dict.fromkeys(transaction_ids, outcome), recipient_failed=failed, recipient_alive=alive
-    )
+    return BatchOutcome(dict.fromkeys(transaction_ids, outcome), recipient_failed=failed, recipient_alive=alive)
 
 
 def exception_outcome(transaction_ids: Sequence[str], reason: str) -> BatchOutcome:

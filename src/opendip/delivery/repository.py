@@ -239,10 +239,6 @@ class DeliveryRepository:
 
     def pending_count(self) -> int:
         """The outbox depth: rows not yet in a terminal state."""
-        query = (
-            select(func.count())
-            .select_from(deliveries)
-            .where(deliveries.c.state == DeliveryState.PENDING.value)
-        )
+        query = select(func.count()).select_from(deliveries).where(deliveries.c.state == DeliveryState.PENDING.value)
         with self.db.begin() as conn:
             return int(conn.execute(query).scalar_one())

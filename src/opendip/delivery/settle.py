@@ -82,9 +82,7 @@ def settle_one(row: ClaimedDelivery, outcome: TxOutcome, attempt: Attempt, polic
     delay = policy.delay(number)
     if delay is None:
         rows = [] if outcome.status is Outbound.RETRYING else [journal(outcome.status, reason)]
-        rows.append(
-            journal(Outbound.RETRIES_EXHAUSTED, _with_note(f"gave up after {number} attempts", reason))
-        )
+        rows.append(journal(Outbound.RETRIES_EXHAUSTED, _with_note(f"gave up after {number} attempts", reason)))
         return Resolution(
             state=DeliveryState.EXHAUSTED,
             next_attempt_at=row.next_attempt_at,

@@ -158,13 +158,9 @@ class DeliveryWorker:
             return 0, []
         hooks = await asyncio.to_thread(lambda: {g: self.resolver.resolve(*g) for g in slots})
         claim_batch = self.settings.delivery_claim_batch
-        limits = [
-            (g, min(claim_batch, n * hook.max_message_count)) for g, n in slots.items() if (hook := hooks[g])
-        ]
+        limits = [(g, min(claim_batch, n * hook.max_message_count)) for g, n in slots.items() if (hook := hooks[g])]
         for group in (g for g in slots if hooks[g] is None):
-            await asyncio.to_thread(
-                self.repository.hold, group, time.time() + HOLD_SECONDS, NO_WEBHOOK, claim_batch
-            )
+            await asyncio.to_thread(self.repository.hold, group, time.time() + HOLD_SECONDS, NO_WEBHOOK, claim_batch)
         claimed = await asyncio.to_thread(
             self.repository.claim, limits, self.owner, self.settings.delivery_lease_seconds
         )
@@ -233,8 +229,15 @@ class DeliveryWorker:
             elif verdict.recipient_alive:
                 self.breaker.record_success(recipient)
             attempt = Attempt(started, time.time(), result.status, batch.note)
-            await self._record(
-                batch.deliveries, settle(batch.deliveries, verdict.outcomes, attempt, self.policy)
+            resolutions = settle(batch.deliveries, verdict.outcomes, attempt, self.policy)
+            await self._record(batch.deliveries, resolutions)
+            log.info(
+                "delivery attempt",
+                recipient=recipient,
+                http_status=result.status,
+                error=result.error,
+                duration_ms=round((attempt.finished_at - attempt.started_at) * 1000, 1),
+                outcomes=_outcomes_by_transaction(batch.deliveries, resolutions),
             )
         except Exception:
             log.exception("could not record a delivery outcome; the lease will expire and it is re-sent")
@@ -254,3 +257,9 @@ class DeliveryWorker:
     async def _record(self, rows: Sequence[ClaimedDelivery], resolutions: list[Resolution]) -> None:
         await asyncio.to_thread(self.repository.record, resolutions, self.owner)
         metrics.observe(rows, resolutions)
+
+
+def _outcomes_by_transaction(rows: Sequence[ClaimedDelivery], resolutions: Sequence[Resolution]) -> dict[str, str]:
+    """transactionID -> new delivery state, for the log line of one attempt."""
+    by_id = {row.id: row.transaction_id for row in rows}
+    return {by_id.get(r.delivery_id, str(r.delivery_id)): str(r.state) for r in resolutions}

@@ -58,9 +58,7 @@ def address(common: dict[str, Any], rules: tuple[RoutingRule, ...], snapshot: Re
     return result
 
 
-def _targets(
-    rule: RoutingRule, common: dict[str, Any], snapshot: RegistrySnapshot, result: Addressed
-) -> list[str]:
+def _targets(rule: RoutingRule, common: dict[str, Any], snapshot: RegistrySnapshot, result: Addressed) -> list[str]:
     if rule.target_kind == "role":
         return list(snapshot.by_role.get(rule.target_value or "", ()))
     if rule.target_kind == "mpan_distributor":

@@ -56,15 +56,11 @@ class Authenticator:
         verified = self._verifier.verify(method, url, headers, body)
         self._check_binding(snapshot, participant, verified)
         if not participant.active:
-            raise AuthorisationError(
-                Msg.PARTICIPANT_SUSPENDED, f"participant {participant.dip_id} is suspended"
-            )
+            raise AuthorisationError(Msg.PARTICIPANT_SUSPENDED, f"participant {participant.dip_id} is suspended")
         return Caller(participant, verified)
 
     @staticmethod
-    def _check_binding(
-        snapshot: RegistrySnapshot, participant: ParticipantView, verified: VerifiedSignature
-    ) -> None:
+    def _check_binding(snapshot: RegistrySnapshot, participant: ParticipantView, verified: VerifiedSignature) -> None:
         registered = snapshot.certificates.get(verified.fingerprint)
         owner = registered.dip_id if registered else verified.dip_id
         if owner != participant.dip_id:

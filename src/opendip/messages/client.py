@@ -40,9 +40,7 @@ class Credentials:
 class DipClient:
     """Signs every request as dip-facts section 6 describes and sends it with the participant's API key."""
 
-    def __init__(
-        self, base_url: str, credentials: Credentials, *, timeout: float = 30.0, verify: Any = True
-    ) -> None:
+    def __init__(self, base_url: str, credentials: Credentials, *, timeout: float = 30.0, verify: Any = True) -> None:
         self.base_url = base_url.rstrip("/")
         self.credentials = credentials
         self._signer = credentials.signer()
@@ -59,9 +57,7 @@ class DipClient:
         body = orjson.dumps([{"payload": p} for p in payloads])
         return self.request("POST", f"/dip-channel/{interface_id}", body)
 
-    def set_webhook(
-        self, interface_id: str, recipient: str, callback_url: str, **limits: int
-    ) -> httpx.Response:
+    def set_webhook(self, interface_id: str, recipient: str, callback_url: str, **limits: int) -> httpx.Response:
         body = orjson.dumps({"callbackURL": callback_url, **limits})
         return self.request("POST", f"/dip-channel/{interface_id}/pubconfig/{recipient}", body)
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+import structlog
 from sqlalchemy.exc import IntegrityError
 
 from opendip.catalogue import Catalogue
@@ -28,6 +29,8 @@ from opendip.messages.envelope import payload_of
 from opendip.messages.responses import ResponseItem
 from opendip.participants.registry import Registry
 from opendip.status.journal import Addressing, Inbound, Stage, entry
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass
@@ -120,6 +123,12 @@ class IngestService:
                 if attempt == 2:
                     raise
         items = [c.item for c in prepared.candidates]
+        log.info(
+            "batch ingested",
+            interface=prepared.interface_id,
+            accepted=[i.transaction_id for i in items if i.accepted],
+            rejected={i.transaction_id: i.msg.spec.code for i in items if not i.accepted},
+        )
         for item in items:
             if item.accepted:
                 metrics.ACCEPTED.labels(prepared.interface_id).inc()
@@ -135,20 +144,14 @@ class IngestService:
             if c.item.accepted:
                 by_sender[c.item.sender_id or ""].append(c)
         for sender, group in by_sender.items():
-            known = repository.existing_references(
-                conn, sender, {c.item.sender_unique_reference or "" for c in group}
-            )
+            known = repository.existing_references(conn, sender, {c.item.sender_unique_reference or "" for c in group})
             for c in group:
                 ref = c.item.sender_unique_reference or ""
                 if ref in known:
-                    self._reject(
-                        c, Msg.DUPLICATE_REFERENCE, f"senderUniqueReference {ref} was already accepted"
-                    )
+                    self._reject(c, Msg.DUPLICATE_REFERENCE, f"senderUniqueReference {ref} was already accepted")
                 known.add(ref)
 
-    def _rows(
-        self, prepared: Prepared
-    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    def _rows(self, prepared: Prepared) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
         message_rows: list[dict[str, Any]] = []
         delivery_rows: list[dict[str, Any]] = []
         journal_rows: list[dict[str, Any]] = []
@@ -170,8 +173,7 @@ class IngestService:
                     Stage.ADDRESSING,
                     Addressing.SENT_TO_TOPIC,
                     at=now,
-                    reason="recipients: "
-                    + ", ".join(f"{r.dip_id} ({r.kind})" for r in c.addressed.recipients),
+                    reason="recipients: " + ", ".join(f"{r.dip_id} ({r.kind})" for r in c.addressed.recipients),
                 )
             )
             for problem in c.addressed.exceptions:

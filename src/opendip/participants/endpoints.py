@@ -59,9 +59,7 @@ async def set_pubconfig(interface_id: str, recipient_id: str, request: Request) 
         if hub.catalogue.interface(interface_id) is None:
             raise DipError(Msg.UNKNOWN_CHANNEL, f"{interface_id} is not a catalogued interface")
         url, count, size = parse_pubconfig(body, hub.settings.default_max_payload_size)
-        await anyio.to_thread.run_sync(
-            hub.participants.set_webhook, recipient_id, interface_id, url, count, size
-        )
+        await anyio.to_thread.run_sync(hub.participants.set_webhook, recipient_id, interface_id, url, count, size)
     except DipError as exc:
         return error_answer(exc)
     if hub.worker is not None:
@@ -77,9 +75,7 @@ async def delete_pubconfig(interface_id: str, recipient_id: str, request: Reques
     try:
         caller, _ = await authenticated(request, hub)
         require_self(caller, hub, recipient_id)
-        removed = await anyio.to_thread.run_sync(
-            hub.participants.remove_webhook, recipient_id, interface_id.upper()
-        )
+        removed = await anyio.to_thread.run_sync(hub.participants.remove_webhook, recipient_id, interface_id.upper())
         if not removed:
             raise DipError(Msg.NOT_FOUND, f"no webhook is set for {interface_id.upper()} and {recipient_id}")
     except DipError as exc:

@@ -103,9 +103,7 @@ class Registry:
             keys=dict(keys),
             represented_by={k: frozenset(v) for k, v in represented.items()},
             certificates={
-                c["fingerprint"]: CertificateStatus(
-                    c["dip_id"], c["serial"], c["revoked_at"], c["revocation_reason"]
-                )
+                c["fingerprint"]: CertificateStatus(c["dip_id"], c["serial"], c["revoked_at"], c["revocation_reason"])
                 for c in certs
             },
             by_role={k: tuple(v) for k, v in by_role.items()},

@@ -83,9 +83,7 @@ def upsert_webhook(conn: Connection, row: dict[str, Any]) -> None:
 
 def delete_webhook(conn: Connection, recipient: str, interface_id: str) -> int:
     result = conn.execute(
-        delete(webhooks)
-        .where(webhooks.c.recipient_dip_id == recipient)
-        .where(webhooks.c.interface_id == interface_id)
+        delete(webhooks).where(webhooks.c.recipient_dip_id == recipient).where(webhooks.c.interface_id == interface_id)
     )
     return result.rowcount
 

@@ -103,9 +103,7 @@ class ParticipantService:
                 repository.insert_certificate(conn, certificate_row(dip_id, issued))
                 repository.link_connection_provider(conn, dip_id, dcp_for)
         except IntegrityError as exc:
-            raise ParticipantError(
-                f"participant {dip_id} already exists, or a --dcp-for DIP ID is unknown"
-            ) from exc
+            raise ParticipantError(f"participant {dip_id} already exists, or a --dcp-for DIP ID is unknown") from exc
         assert key_path is not None
         created = NewParticipant(dip_id, role, api_key, cert_path, key_path, ca.ca_path)
         write_private(self.credentials_dir / f"{dip_id}.json", json.dumps(created.as_dict(), indent=2))

@@ -87,9 +87,7 @@ class CertificateAuthority:
         self._certificate_pem = certificate.public_bytes(serialization.Encoding.PEM)
 
     @classmethod
-    def init(
-        cls, pki_dir: Path, name: str = "OpenDIP Test CA", environment: str = "DEV"
-    ) -> CertificateAuthority:
+    def init(cls, pki_dir: Path, name: str = "OpenDIP Test CA", environment: str = "DEV") -> CertificateAuthority:
         """Load the CA in `pki_dir`, creating it first if neither file exists.
 
         If only one of ca.pem/ca.key exists, loading fails rather than
@@ -204,9 +202,7 @@ class CertificateAuthority:
             )
             .add_extension(x509.SubjectAlternativeName(names), critical=False)
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
-            .add_extension(
-                x509.AuthorityKeyIdentifier.from_issuer_public_key(self._key.public_key()), critical=False
-            )
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(self._key.public_key()), critical=False)
             .sign(self._key, hashes.SHA256())
         )
         return IssuedCertificate(
@@ -219,9 +215,7 @@ class CertificateAuthority:
             dip_id=dip_id,
         )
 
-    def issue_from_csr(
-        self, csr_pem: bytes, dip_id: str, organisation: str, days: int = 365
-    ) -> IssuedCertificate:
+    def issue_from_csr(self, csr_pem: bytes, dip_id: str, organisation: str, days: int = 365) -> IssuedCertificate:
         """Issue for a participant who keeps their own key; ValueError if the CSR is unusable.
 
         Only the CSR's key is taken: the subject and SANs are the CA's
@@ -247,9 +241,7 @@ class CertificateAuthority:
             .last_update(now)
             .next_update(now + timedelta(days=7))
             .add_extension(x509.CRLNumber(int(now.timestamp() * 1000)), critical=False)
-            .add_extension(
-                x509.AuthorityKeyIdentifier.from_issuer_public_key(self._key.public_key()), critical=False
-            )
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(self._key.public_key()), critical=False)
         )
         for serial, revoked_at in revoked:
             builder = builder.add_revoked_certificate(

@@ -20,9 +20,7 @@ SIGNATURE_CERTIFICATE = "X-DIP-Signature-Certificate"
 SIGNATURE = "X-DIP-Signature"
 SIGNATURE_HEADERS = (SIGNATURE_DATE, CONTENT_HASH, SIGNATURE_CERTIFICATE, SIGNATURE)
 
-_DATE = re.compile(
-    r"(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})", re.IGNORECASE
-)
+_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})", re.IGNORECASE)
 
 
 def content_hash(body: bytes) -> str:

@@ -260,8 +260,7 @@ class SignatureVerifier:
         if now < trusted.not_before:
             raise AuthenticationError(
                 Msg.CERTIFICATE_EXPIRED,
-                f"{trusted.label} is not valid before {utc_text(trusted.not_before)} "
-                f"(hub time {utc_text(now)})",
+                f"{trusted.label} is not valid before {utc_text(trusted.not_before)} (hub time {utc_text(now)})",
             )
 
     @staticmethod

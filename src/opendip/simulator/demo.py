@@ -40,7 +40,7 @@ def ensure_participants(settings: Settings, receivers: dict[str, WebhookReceiver
 
 
 async def run_demo(settings: Settings, host: str, port: int, interval: float, count: int | None) -> None:
-    console = Console()
+    console = Console(soft_wrap=True)
     trust = trust_store(settings)
     receivers = {dip_id: WebhookReceiver(trust) for dip_id, _, _ in DEMO_PARTICIPANTS}
     for dip_id, receiver in receivers.items():
@@ -64,9 +64,7 @@ async def run_demo(settings: Settings, host: str, port: int, interval: float, co
             await receiver.stop()
 
 
-async def _send_loop(
-    console: Console, settings: Settings, base: str, interval: float, count: int | None
-) -> None:
+async def _send_loop(console: Console, settings: Settings, base: str, interval: float, count: int | None) -> None:
     creds = Credentials.load(settings.data_dir / "participants" / f"{REGS}.json")
     sent = 0
     with DipClient(base, creds) as client:

@@ -92,9 +92,7 @@ class WebhookReceiver:
     async def wait_for(self, count: int, timeout: float = 20.0) -> list[str]:
         """Wait until at least `count` messages arrived; return their transaction IDs."""
         async with self._arrived:
-            await asyncio.wait_for(
-                self._arrived.wait_for(lambda: len(self.delivered_transactions()) >= count), timeout
-            )
+            await asyncio.wait_for(self._arrived.wait_for(lambda: len(self.delivered_transactions()) >= count), timeout)
         return self.delivered_transactions()
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:

@@ -19,9 +19,7 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "journal",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("transaction_id", sa.String(length=65), nullable=False),
         sa.Column("stage", sa.String(length=20), nullable=False),
         sa.Column("status", sa.String(length=32), nullable=False),
@@ -39,9 +37,7 @@ def upgrade() -> None:
 
     op.create_table(
         "messages",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("transaction_id", sa.String(length=65), nullable=False),
         sa.Column("interface_id", sa.String(length=10), nullable=False),
         sa.Column("event_code", sa.String(length=100), nullable=False),
@@ -77,9 +73,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "api_keys",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("dip_id", sa.String(length=10), nullable=False),
         sa.Column("key_hash", sa.String(length=64), nullable=False),
         sa.Column("prefix", sa.String(length=12), nullable=False),
@@ -131,9 +125,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "deliveries",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("transaction_id", sa.String(length=65), nullable=False),
         sa.Column("recipient_dip_id", sa.String(length=10), nullable=False),
         sa.Column("interface_id", sa.String(length=10), nullable=False),
@@ -157,9 +149,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("deliveries", schema=None) as batch_op:
         batch_op.create_index("ix_deliveries_due", ["state", "next_attempt_at"], unique=False)
-        batch_op.create_index(
-            "ix_deliveries_recipient", ["recipient_dip_id", "interface_id", "state"], unique=False
-        )
+        batch_op.create_index("ix_deliveries_recipient", ["recipient_dip_id", "interface_id", "state"], unique=False)
         batch_op.create_index("ix_deliveries_transaction", ["transaction_id"], unique=False)
 
     op.create_table(
