@@ -83,3 +83,11 @@ def test_network_error_is_a_failure_with_its_text() -> None:
     result = classify(HttpResult(None, error="timeout: no complete answer within 1 s"), ["T-1"])
     assert result.outcomes["T-1"].reason == "timeout: no complete answer within 1 s"
     assert result.recipient_failed
+
+
+def test_503_with_retry_after_waits_at_least_that_long_and_counts_as_a_failure() -> None:
+    result = classify(HttpResult(503, b"maintenance", retry_after_seconds=30.0), ["T-1"])
+    outcome = result.outcomes["T-1"]
+    assert outcome.verdict is Verdict.RETRY and outcome.min_delay == 30.0
+    assert result.recipient_failed
+    assert classify(HttpResult(503, b"down"), ["T-1"]).outcomes["T-1"].min_delay is None

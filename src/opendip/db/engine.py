@@ -16,16 +16,17 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> Engine:
+def make_engine(url: str, *, pool_size: int = 10, background_checkpoints: bool = False) -> Engine:
+    """`background_checkpoints` (SQLite): commits never checkpoint the WAL; `Database` does it in a thread."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(url)
+        return _sqlite_engine(url, background_checkpoints)
     if parsed.drivername == "postgresql":
         url = str(parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False))
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
 
 
-def _sqlite_engine(url: str) -> Engine:
+def _sqlite_engine(url: str, background_checkpoints: bool) -> Engine:
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
     @event.listens_for(engine, "connect")
@@ -36,6 +37,8 @@ def _sqlite_engine(url: str) -> Engine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")
+        if background_checkpoints:
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -52,10 +55,35 @@ class Database:
         self.engine = engine
         self.is_sqlite = engine.dialect.name == "sqlite"
         self._lock = threading.Lock() if self.is_sqlite else None
+        self._stop_checkpoints = threading.Event()
+        self._checkpointer: threading.Thread | None = None
 
     @classmethod
-    def from_url(cls, url: str) -> Database:
-        return cls(make_engine(url))
+    def from_url(cls, url: str, *, background_checkpoints: bool = False) -> Database:
+        """With `background_checkpoints` on SQLite, a thread copies the WAL into the database file.
+
+        SQLite otherwise checkpoints inside whichever commit crosses the WAL size
+        threshold, and that commit (an accepted batch waiting for its 201) pays
+        for writing back and syncing everyone's pages. Long-running processes
+        (the hub) move that work off the request path; short CLI runs keep the default.
+        """
+        db = cls(make_engine(url, background_checkpoints=background_checkpoints))
+        if background_checkpoints and db.is_sqlite:
+            db._checkpointer = threading.Thread(target=db._checkpoint_loop, name="wal-checkpoint", daemon=True)
+            db._checkpointer.start()
+        return db
+
+    def _checkpoint_loop(self, interval: float = 0.5) -> None:
+        while not self._stop_checkpoints.wait(interval):
+            self.checkpoint()
+
+    def checkpoint(self) -> None:
+        """A PASSIVE checkpoint: copies what it can without waiting for or blocking writers."""
+        raw = self.engine.raw_connection()
+        try:
+            raw.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")  # type: ignore[union-attr]
+        finally:
+            raw.close()
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:
@@ -67,4 +95,8 @@ class Database:
             yield conn
 
     def dispose(self) -> None:
+        self._stop_checkpoints.set()
+        if self._checkpointer is not None:
+            self._checkpointer.join(5)
+            self.checkpoint()
         self.engine.dispose()

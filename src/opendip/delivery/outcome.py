@@ -92,7 +92,12 @@ def classify(result: HttpResult, transaction_ids: Sequence[str]) -> BatchOutcome
         reason = _join(f"HTTP {status} is not a DIP answer (201/207/400)", _excerpt(result))
         return _all(transaction_ids, Verdict.UNKNOWN, Outbound.UNKNOWN_DELIVERY_STATUS, reason, alive=True)
     reason = _join(f"HTTP {status}", _excerpt(result))
-    return _all(transaction_ids, Verdict.RETRY, Outbound.DELIVERY_FAILURE, reason, failed=True)
+    outcome = _all(transaction_ids, Verdict.RETRY, Outbound.DELIVERY_FAILURE, reason, failed=True)
+    if status == 503 and result.retry_after_seconds is not None:  # unavailable, and says for how long
+        delay = result.retry_after_seconds
+        outcomes = {tx: TxOutcome(o.verdict, o.status, o.reason, delay) for tx, o in outcome.outcomes.items()}
+        return BatchOutcome(outcomes, outcome.recipient_failed, outcome.recipient_alive)
+    return outcome
 
 
 def _per_message(result: HttpResult, transaction_ids: Sequence[str]) -> BatchOutcome:
