@@ -2,7 +2,7 @@
 
 On SQLite every transaction starts with BEGIN IMMEDIATE so that concurrent
 writers queue on the busy timeout instead of failing when a read lock cannot
-be upgraded; a process-local lock keeps our own threads from contending at all.
+be upgraded; a process-local gate keeps our own threads from contending at all.
 """
 
 from __future__ import annotations
@@ -48,13 +48,45 @@ def _sqlite_engine(url: str, background_checkpoints: bool) -> Engine:
     return engine
 
 
+class WriterGate:
+    """SQLite's single writer, shared fairly: urgent writers go before ordinary ones.
+
+    Under a flood of accepted batches the delivery worker's claims and outcomes
+    would otherwise queue behind every ingest transaction and the outbox would
+    only grow; letting the consumer of the outbox through first is the
+    back-pressure that keeps accepted and delivered rates together.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._held = False
+        self._urgent_waiting = 0
+
+    @contextmanager
+    def hold(self, urgent: bool) -> Iterator[None]:
+        with self._cond:
+            self._urgent_waiting += urgent
+            try:
+                while self._held or (not urgent and self._urgent_waiting):
+                    self._cond.wait()
+            finally:
+                self._urgent_waiting -= urgent
+            self._held = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._held = False
+                self._cond.notify_all()
+
+
 class Database:
     """The engine plus the one way to open a transaction."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.is_sqlite = engine.dialect.name == "sqlite"
-        self._lock = threading.Lock() if self.is_sqlite else None
+        self._gate = WriterGate() if self.is_sqlite else None
         self._stop_checkpoints = threading.Event()
         self._checkpointer: threading.Thread | None = None
 
@@ -86,12 +118,13 @@ class Database:
             raw.close()
 
     @contextmanager
-    def begin(self) -> Iterator[Connection]:
-        if self._lock is None:
+    def begin(self, *, urgent: bool = False) -> Iterator[Connection]:
+        """A transaction; `urgent` ones (draining the outbox) go first when SQLite writers queue."""
+        if self._gate is None:
             with self.engine.begin() as conn:
                 yield conn
             return
-        with self._lock, self.engine.begin() as conn:
+        with self._gate.hold(urgent), self.engine.begin() as conn:
             yield conn
 
     def dispose(self) -> None:

@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement, Table, and_, bindparam, func, or_, select,
 
 from opendip.db import models
 from opendip.db.engine import Database
+from opendip.participants.tables import participant_profiles
 from opendip.status.journal import Outbound, Stage, entry, record
 
 # models exposes `Model.__table__`, typed as a FromClause; UPDATE needs the Table.
@@ -80,7 +81,19 @@ def _due(now: float) -> ColumnElement[bool]:
         d.state == DeliveryState.PENDING.value,
         d.next_attempt_at <= now,
         or_(d.lease_until.is_(None), d.lease_until < now),
+        _receiving(),
     )
+
+
+def _receiving() -> ColumnElement[bool]:
+    """Issue 5: skip recipients that stopped their inbound API.
+
+    Their rows stay pending (no attempt counted, nothing journalled as failed)
+    and flow, oldest first, as soon as the participant starts receiving again.
+    """
+    profiles = participant_profiles.c
+    stopped = select(profiles.dip_id).where(profiles.receiving_stopped_at.is_not(None))
+    return deliveries.c.recipient_dip_id.not_in(stopped)
 
 
 _CLAIM_COLUMNS = (
@@ -123,7 +136,7 @@ class DeliveryRepository:
         """Every (recipient, interface) with at least one claimable row."""
         d = deliveries.c
         query = select(d.recipient_dip_id, d.interface_id).where(_due(now)).distinct()
-        with self.db.begin() as conn:
+        with self.db.begin(urgent=True) as conn:
             return [(row[0], row[1]) for row in conn.execute(query)]
 
     def claim(
@@ -131,7 +144,7 @@ class DeliveryRepository:
     ) -> dict[GroupKey, list[ClaimedDelivery]]:
         """Lease up to `limit` due rows per group, oldest first, in one transaction."""
         claimed: dict[GroupKey, list[ClaimedDelivery]] = {}
-        with self.db.begin() as conn:
+        with self.db.begin(urgent=True) as conn:
             now = self.clock()
             for (recipient, interface), limit in limits:
                 if limit <= 0:
@@ -163,7 +176,7 @@ class DeliveryRepository:
         """Give back leased rows we will not attempt now (no attempt is counted)."""
         if not ids:
             return
-        with self.db.begin() as conn:
+        with self.db.begin(urgent=True) as conn:
             conn.execute(
                 update(deliveries)
                 .where(deliveries.c.id.in_(list(ids)), deliveries.c.lease_owner == owner)
@@ -177,7 +190,7 @@ class DeliveryRepository:
         poll: `last_error` remembers that the row is already held for it.
         """
         d = deliveries.c
-        with self.db.begin() as conn:
+        with self.db.begin(urgent=True) as conn:
             now = self.clock()
             query = (
                 select(d.id, d.transaction_id, d.last_error)
@@ -233,12 +246,12 @@ class DeliveryRepository:
             }
             for r in resolutions
         ]
-        with self.db.begin() as conn:
+        with self.db.begin(urgent=True) as conn:
             conn.execute(_RECORD, params)
             record(conn, [row for r in resolutions for row in r.journal])
 
     def pending_count(self) -> int:
         """The outbox depth: rows not yet in a terminal state."""
         query = select(func.count()).select_from(deliveries).where(deliveries.c.state == DeliveryState.PENDING.value)
-        with self.db.begin() as conn:
+        with self.db.begin(urgent=True) as conn:
             return int(conn.execute(query).scalar_one())
