@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
 from opendip.catalogue import load_catalogue
+from opendip.catalogue.endpoints import router as catalogue_router
 from opendip.config import Settings
 from opendip.db.engine import Database
 from opendip.db.migrate import upgrade
@@ -43,12 +44,12 @@ def trust_store(settings: Settings) -> TrustStore:
 
 def build_hub(settings: Settings, role: Role = "all") -> Hub:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    db = Database.from_url(settings.effective_database_url)
+    db = Database.from_url(settings.effective_database_url, background_checkpoints=True)
     upgrade(db.engine)
     trust = trust_store(settings)
     registry = Registry(db)
     registry.reload()
-    catalogue = load_catalogue()
+    catalogue = load_catalogue(environment=settings.environment_tag)
     hub = Hub(
         settings=settings,
         db=db,
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None, role: Role = "all") -> FastAPI:
 
     app = FastAPI(title="OpenDIP", version="0.1.0", lifespan=lifespan)
     app.include_router(messages_router)
+    app.include_router(catalogue_router)
     app.include_router(participants_router)
     app.include_router(ops_router)
 

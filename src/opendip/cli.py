@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
+from opendip.catalogue.cli import catalogue_app
+from opendip.catalogue.cli import validate as validate_messages
 from opendip.config import Settings
 
 if TYPE_CHECKING:
@@ -23,6 +25,8 @@ pki_app = typer.Typer(help="The environment's test certificate authority.", no_a
 participant_app = typer.Typer(help="Participants: DIP IDs, roles, keys, certificates.", no_args_is_help=True)
 app.add_typer(pki_app, name="pki")
 app.add_typer(participant_app, name="participant")
+app.add_typer(catalogue_app, name="catalogue")
+app.command("validate")(validate_messages)
 console = Console(stderr=True)
 
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Data directory (default .opendip)")]

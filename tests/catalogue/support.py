@@ -9,6 +9,7 @@ from the published facts; a new patterned type without a sample fails loudly.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,8 @@ from typing import Any
 import orjson
 
 from opendip.catalogue import Catalogue, Constraints, EventDefinition, FieldSpec, Interface
+from opendip.catalogue.model import OPEN_EVENT
+from opendip.catalogue.reports import compress
 
 EXAMPLES_DIR = Path(__file__).parent / "examples"
 
@@ -35,7 +38,23 @@ SAMPLES: dict[str, Any] = {
     "DT-995": "S-IF-043-1009012345-REGS-20261125-placeholder",
     "DI-122": "02",
     "DI-123": "0393",
+    "DT-021": "2026-11-24",
+    "DT-021N": "2026-11-25",
+    "DT-022": "-12.345678",
+    "DT-022N": "1.000000",
+    "DT-023N": "2.500000",
+    "DT-024": "10.000001",
+    "DT-025": "-100.25",
+    "DT-026": "1.000000001",
+    "DT-030": "5.125",
+    "DT-031": "12.34",
+    "DT-032": "99.99",
+    "DT-033": "3.14159",
+    "DT-035": "123456",
+    "P03.compressedReport": "eJyrrgUAAXUA+Q==",
 }
+# The event code used for channels whose event codes are not published (events: open).
+OPEN_EVENT_SAMPLE = "CorrelatedActivity"
 SENDER_DIP_ID = "1009012345"
 
 
@@ -69,9 +88,11 @@ class PayloadBuilder:
         length = max(constraints.min_length or 1, 1)
         return "X" * min(length, constraints.max_length or length)
 
-    def field(self, spec: FieldSpec, full: bool) -> Any:
+    def field(self, spec: FieldSpec, full: bool, owner: str = "") -> Any:
         if spec.block is not None:
             value = self.block(spec.block, full)
+        elif spec.inline is not None:
+            value = self.scalar(spec.inline, f"{owner}.{spec.key}")
         elif spec.item is not None:
             item = self.catalogue.data_items[spec.item]
             ref = spec.item if spec.item in SAMPLES else (item.type_id or spec.item)
@@ -83,7 +104,7 @@ class PayloadBuilder:
 
     def block(self, block_id: str, full: bool) -> dict[str, Any]:
         block = self.catalogue.blocks.get(block_id) or self.catalogue.common.blocks[block_id]
-        return {key: self.field(spec, full) for key, spec in block.fields.items() if spec.required or full}
+        return {key: self.field(spec, full, block_id) for key, spec in block.fields.items() if spec.required or full}
 
     def payload(self, interface: Interface, version: str, event: EventDefinition, *, full: bool) -> dict[str, Any]:
         self._serial += 1
@@ -94,8 +115,9 @@ class PayloadBuilder:
             senderRoleID=role,
             senderUniqueReference=f"S-{interface.id}-{SENDER_DIP_ID}-{role}-20261125-gen{self._serial}",
         )
+        code = OPEN_EVENT_SAMPLE if event.code == OPEN_EVENT else event.code
         common: dict[str, Any] = {
-            "S0": {"interfaceID": interface.id, "schemaVersion": version, "eventCode": event.bracketed},
+            "S0": {"interfaceID": interface.id, "schemaVersion": version, "eventCode": f"[{code}]"},
             "S1": s1,
         }
         if full:
@@ -103,7 +125,7 @@ class PayloadBuilder:
             common["D0"] = self.block("D0", full)
         if interface.mpan_based:
             common[self.catalogue.common.mpan_block] = self.block(self.catalogue.common.mpan_block, full)
-        for key, common_use in interface.common_blocks.items():
+        for key, common_use in {**interface.common_blocks, **event.common_blocks}.items():
             if common_use.required or full:
                 common[key] = self.block(common_use.block, full)
         payload: dict[str, Any] = {"CommonBlock": common}
@@ -113,6 +135,11 @@ class PayloadBuilder:
                 if use.required or full:
                     value = self.block(use.block, full)
                     custom[key] = [value] if use.array else value
+            if event.report is not None:
+                node = custom
+                for key in event.report.carrier[:-1]:
+                    node = node[key]
+                node[event.report.carrier[-1]] = compress(self.block(event.report.block, full))
             payload["CustomBlock"] = custom
         return payload
 
@@ -146,7 +173,16 @@ def walk(
 
 
 def expected_path(prefix: str, parts: tuple[str | int, ...]) -> str:
-    return prefix + "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in parts)
+    """JSONPath of a node: `.key`, `[0]`, and `['REP002-R027']` for keys that are not identifiers."""
+    path = prefix
+    for part in parts:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", part):
+            path += f".{part}"
+        else:
+            path += f"['{part}']"
+    return path
 
 
 def mutated(payload: dict[str, Any], parts: tuple[str | int, ...], action: str, value: Any = None) -> dict[str, Any]:

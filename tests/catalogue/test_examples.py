@@ -64,5 +64,5 @@ def test_built_payload_for_every_event_is_valid(
 
 def test_example_event_codes_are_catalogued(catalogue: Catalogue) -> None:
     for interface_id, _, payload in EXAMPLES:
-        code = payload["CommonBlock"]["S0"]["eventCode"]
-        assert code.strip("[]") in catalogue.event_codes(interface_id)
+        s0 = payload["CommonBlock"]["S0"]
+        assert catalogue.event(interface_id, s0["schemaVersion"], s0["eventCode"]) is not None, s0

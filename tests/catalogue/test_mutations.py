@@ -40,9 +40,11 @@ def places(index: int) -> dict[str, list[Parts]]:
     for parts, value, node in walk(payload, schema, schema["$defs"]):
         if isinstance(value, dict):
             found["required"] += [(*parts, key) for key in node.get("required", []) if key in value]
-            # Every object in a DIP message is closed (dip-facts s3), whatever the schema says.
-            found["closed"].append(parts)
-        if "pattern" in node:
+            # Every object in a DIP message is closed (dip-facts s3), whatever the schema says,
+            # except a CustomBlock the published document does not give (custom block: open).
+            if node.get("additionalProperties") is False or "properties" in node:
+                found["closed"].append(parts)
+        if "pattern" in node and parts[:2] != ("CommonBlock", "S0"):  # S0 faults have their own codes
             found["pattern"].append(parts)
         if "enum" in node:
             found["enum"].append(parts)

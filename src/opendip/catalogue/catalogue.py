@@ -10,6 +10,7 @@ would fix them: the channel, the event code, the version, then the fields.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,21 +19,28 @@ from typing import Any
 
 import jsonschema_rs
 
-from opendip.catalogue.compiler import Schema, SchemaCompiler, compile_schema
+from opendip.catalogue.compiler import OPEN_EVENT_PATTERN, Schema, SchemaCompiler, compile_schema
 from opendip.catalogue.issues import child_path, describe, issue, show
 from opendip.catalogue.model import (
+    OPEN_EVENT,
     Block,
     CommonSpec,
     DataItem,
     DataType,
+    Environment,
     EventDefinition,
     Interface,
     Role,
     RoutingRule,
     ValidationIssue,
+    Window,
 )
+from opendip.catalogue.reports import report_issues
 from opendip.catalogue.rules import cross_field_issues
+from opendip.catalogue.schedule import window_for, window_issues
 from opendip.errors import Msg
+
+_OPEN_EVENT_CODE = re.compile(OPEN_EVENT_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -40,16 +48,23 @@ class _Compiled:
     event: EventDefinition
     schema: Schema
     validator: jsonschema_rs.Draft202012Validator
+    report_validator: jsonschema_rs.Draft202012Validator | None = None
 
 
 @dataclass(frozen=True)
 class _Channel:
-    """Per-interface lookup tables keyed exactly as S0 carries the values."""
+    """Per-interface lookup tables keyed exactly as S0 carries the values.
+
+    `windows` holds, per version, when the bound environment accepts it (None:
+    never); it is empty when the catalogue is not bound to an environment.
+    """
 
     interface: Interface
     by_version_event: Mapping[tuple[str, str], _Compiled]
     bracketed_events: frozenset[str]
     retired_versions: frozenset[str]
+    open_versions: frozenset[str]
+    windows: Mapping[str, Window | None]
 
 
 def _bare(event_code: str) -> str:
@@ -69,6 +84,8 @@ class Catalogue:
         common: CommonSpec,
         interfaces: Mapping[str, Interface],
         source: Path | None = None,
+        environments: Mapping[str, Environment] | None = None,
+        environment: str | None = None,
     ) -> None:
         self.roles: Mapping[str, Role] = MappingProxyType(dict(roles))
         self.data_types: Mapping[str, DataType] = MappingProxyType(dict(data_types))
@@ -77,21 +94,46 @@ class Catalogue:
         self.common = common
         self.interfaces: Mapping[str, Interface] = MappingProxyType(dict(sorted(interfaces.items())))
         self.source = source
+        self.environments: Mapping[str, Environment] = MappingProxyType(dict(environments or {}))
+        self.environment = environment
         compiler = SchemaCompiler(data_types=data_types, data_items=data_items, blocks=blocks, common=common)
+        self._compiler = compiler
         channels: dict[str, _Channel] = {}
         for interface in self.interfaces.values():
             compiled: dict[tuple[str, str], _Compiled] = {}
             for version, spec in interface.versions.items():
                 for event in spec.events.values():
                     schema = compiler.event_schema(interface, version, event)
-                    compiled[(version, event.bracketed)] = _Compiled(event, schema, compile_schema(schema))
+                    report = compile_schema(compiler.report_schema(event.report.block)) if event.report else None
+                    compiled[(version, event.bracketed)] = _Compiled(event, schema, compile_schema(schema), report)
+            windows = (
+                {v: window_for(spec, environment, self.environments) for v, spec in interface.versions.items()}
+                if environment is not None
+                else {}
+            )
             channels[interface.id] = _Channel(
                 interface=interface,
                 by_version_event=compiled,
                 bracketed_events=frozenset(f"[{code}]" for code in interface.event_codes()),
                 retired_versions=frozenset(v for v, spec in interface.versions.items() if spec.retired),
+                open_versions=frozenset(v for v, spec in interface.versions.items() if spec.open_events),
+                windows=windows,
             )
         self._channels = channels
+
+    def bound_to(self, environment: str | None) -> Catalogue:
+        """The same catalogue deciding versions for another environment (compiled again)."""
+        return Catalogue(
+            roles=self.roles,
+            data_types=self.data_types,
+            data_items=self.data_items,
+            blocks=self.blocks,
+            common=self.common,
+            interfaces=self.interfaces,
+            source=self.source,
+            environments=self.environments,
+            environment=environment,
+        )
 
     def interface(self, interface_id: str) -> Interface | None:
         return self.interfaces.get(interface_id)
@@ -106,10 +148,42 @@ class Catalogue:
         interface = self.interfaces.get(interface_id)
         return interface.event_codes() if interface else ()
 
-    def event(self, interface_id: str, version: str, event_code: str) -> EventDefinition | None:
+    def _compiled(self, interface_id: str, version: str, event_code: str) -> _Compiled | None:
         channel = self._channels.get(interface_id)
-        compiled = channel.by_version_event.get((version, f"[{_bare(event_code)}]")) if channel else None
+        if channel is None:
+            return None
+        bracketed = f"[{_bare(event_code)}]"
+        found = channel.by_version_event.get((version, bracketed))
+        if found is None and version in channel.open_versions and _OPEN_EVENT_CODE.fullmatch(bracketed):
+            found = channel.by_version_event.get((version, f"[{OPEN_EVENT}]"))
+        return found
+
+    def event(self, interface_id: str, version: str, event_code: str) -> EventDefinition | None:
+        compiled = self._compiled(interface_id, version, event_code)
         return compiled.event if compiled else None
+
+    def notices(self, interface_id: str, version: str, event_code: str) -> list[str]:
+        """What a valid message was not checked for, because the published document does not say.
+
+        The validation result carries these so a sender never takes "valid" to
+        mean more than the catalogue knows.
+        """
+        compiled = self._compiled(interface_id, version, event_code)
+        if compiled is None:
+            return []
+        found: list[str] = []
+        if compiled.event.code == OPEN_EVENT:
+            found.append(f"the event codes of {interface_id} are not published: the event code was not checked")
+        if compiled.event.custom_block_open:
+            found.append(
+                f"custom block open: the published document does not give the CustomBlock of {interface_id} "
+                f"[{_bare(event_code)}], so its content was not checked"
+            )
+        return found
+
+    def report_schema(self, block_id: str) -> dict[str, Any]:
+        """The schema an inflated ECS report must follow (for export and tests)."""
+        return copy.deepcopy(self._compiler.report_schema(block_id))
 
     def routing(self, interface_id: str, event_code: str) -> tuple[RoutingRule, ...]:
         """The rules that add recipients for this event (with or without brackets)."""
@@ -121,14 +195,15 @@ class Catalogue:
 
     def schema_for(self, interface_id: str, version: str, event_code: str) -> dict[str, Any]:
         """A copy of the whole-payload JSON Schema (2020-12) for export; KeyError if not catalogued."""
-        channel = self._channels.get(interface_id)
-        compiled = channel.by_version_event.get((version, f"[{_bare(event_code)}]")) if channel else None
+        compiled = self._compiled(interface_id, version, event_code)
         if compiled is None:
             raise KeyError(f"{interface_id} v{version} [{_bare(event_code)}] is not catalogued")
         return copy.deepcopy(compiled.schema)
 
-    def validate(self, payload: Any, interface_id: str, *, path_prefix: str = "$.payload") -> list[ValidationIssue]:
-        """Every reason `payload` may not travel on `interface_id`, or [] when it may."""
+    def validate(
+        self, payload: Any, interface_id: str, *, path_prefix: str = "$.payload", at: float | None = None
+    ) -> list[ValidationIssue]:
+        """Every reason `payload` may not travel on `interface_id` (at epoch `at`, default now), or []."""
         if not isinstance(payload, dict):
             return [issue(path_prefix, "type", f"payload must be an object; got {show(payload)}")]
         common = payload.get("CommonBlock")
@@ -139,21 +214,31 @@ class Catalogue:
         s0_path = child_path(common_path, "S0")
         if not isinstance(s0, dict):
             return [_missing_or_wrong(common, "S0", s0_path, "CommonBlock")]
-        stop = self._check_header(s0, s0_path, interface_id)
+        stop = self._check_header(s0, s0_path, interface_id, at)
         if stop:
             return stop
         channel = self._channels[interface_id]
-        compiled = channel.by_version_event[(s0["schemaVersion"], s0["eventCode"])]
+        compiled = channel.by_version_event.get((s0["schemaVersion"], s0["eventCode"]))
+        if compiled is None:
+            compiled = channel.by_version_event[(s0["schemaVersion"], f"[{OPEN_EVENT}]")]
         mpan_block = self.common.mpan_block
         if compiled.validator.is_valid(payload):
-            return cross_field_issues(common, channel.interface, mpan_block, path_prefix)
+            found = cross_field_issues(common, channel.interface, mpan_block, path_prefix)
+            if compiled.report_validator is not None and compiled.event.report is not None:
+                custom_path = child_path(path_prefix, "CustomBlock")
+                found += report_issues(
+                    payload["CustomBlock"], compiled.event.report, compiled.report_validator, custom_path
+                )
+            return found
         found = describe(compiled.validator.iter_errors(payload), path_prefix)
         failed = {found_issue.path for found_issue in found}
         rules = cross_field_issues(common, channel.interface, mpan_block, path_prefix, failed)
         found.extend(rule for rule in rules if rule.path not in failed)
         return found
 
-    def _check_header(self, s0: dict[str, Any], s0_path: str, interface_id: str) -> list[ValidationIssue]:
+    def _check_header(
+        self, s0: dict[str, Any], s0_path: str, interface_id: str, at: float | None
+    ) -> list[ValidationIssue]:
         """S0 decides which schema applies, so its faults stop validation with their own codes."""
         for key in ("interfaceID", "eventCode", "schemaVersion"):
             if key not in s0:
@@ -169,7 +254,10 @@ class Catalogue:
             text = f"{interface_id} is not a catalogued interface"
             return [issue(child_path(s0_path, "interfaceID"), "unknownChannel", text, Msg.UNKNOWN_CHANNEL)]
         event_code = s0["eventCode"]
-        if not isinstance(event_code, str) or event_code not in channel.bracketed_events:
+        open_code = (
+            bool(channel.open_versions) and isinstance(event_code, str) and _OPEN_EVENT_CODE.fullmatch(event_code)
+        )
+        if not open_code and (not isinstance(event_code, str) or event_code not in channel.bracketed_events):
             known = ", ".join(sorted(channel.bracketed_events))
             text = f"eventCode must be one of {known} for {interface_id}; got {show(event_code)}"
             return [issue(child_path(s0_path, "eventCode"), "unknownEventCode", text, Msg.UNKNOWN_EVENT_CODE)]
@@ -183,7 +271,11 @@ class Catalogue:
         if version in channel.retired_versions:
             text = f"schemaVersion {version} of {interface_id} is retired"
             return [issue(version_path, "retiredVersion", text, Msg.RETIRED_VERSION)]
-        if (version, event_code) not in channel.by_version_event:
+        if channel.windows:
+            stop = window_issues(channel.windows, version, self.environment or "", interface_id, version_path, at)
+            if stop:
+                return stop
+        if (version, event_code) not in channel.by_version_event and version not in channel.open_versions:
             text = f"eventCode {event_code} is not defined in schemaVersion {version} of {interface_id}"
             return [issue(child_path(s0_path, "eventCode"), "unknownEventCode", text, Msg.UNKNOWN_EVENT_CODE)]
         return []

@@ -27,6 +27,9 @@ from opendip.catalogue.model import (
     Interface,
 )
 
+# A well-formed event code in brackets, for versions whose codes are not published.
+OPEN_EVENT_PATTERN = "^\\[[A-Za-z0-9][A-Za-z0-9-]*\\]$"
+
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 Schema = dict[str, Any]
 
@@ -83,6 +86,9 @@ class SchemaCompiler:
     def _field_schema(self, spec: FieldSpec) -> Schema:
         if spec.block is not None:
             inner: Schema = {"$ref": f"#/$defs/{spec.block}"}
+        elif spec.inline is not None:
+            nullable = spec.nullable if spec.nullable is not None else bool(spec.inline.nullable)
+            inner = constraint_schema(spec.inline, nullable=nullable, title=spec.title or spec.key)
         elif spec.item is not None:
             item = self._items[spec.item]
             nullable = spec.nullable if spec.nullable is not None else bool(item.constraints.nullable)
@@ -119,14 +125,22 @@ class SchemaCompiler:
             if spec.block is not None:
                 self._collect(spec.block, into)
 
-    def common_uses(self, interface: Interface) -> dict[str, CommonBlockUse]:
-        """Every CommonBlock key besides S0 for this interface, in schema order."""
+    def common_uses(self, interface: Interface, event: EventDefinition | None = None) -> dict[str, CommonBlockUse]:
+        """Every CommonBlock key besides S0 for this interface (and event), in schema order."""
         uses = dict(self._common.defaults)
         mpan = self._common.mpan_block
         if interface.mpan_based:
             uses[mpan] = CommonBlockUse(mpan, mpan, required=True)
         uses.update(interface.common_blocks)
+        if event is not None:
+            uses.update(event.common_blocks)
         return uses
+
+    def report_schema(self, block_id: str) -> Schema:
+        """The schema an inflated ECS report must follow: its content block and the blocks it nests."""
+        defs: dict[str, Schema] = {}
+        self._collect(block_id, defs)
+        return {"$schema": JSON_SCHEMA_DIALECT, "$ref": f"#/$defs/{block_id}", "$defs": defs}
 
     def event_schema(self, interface: Interface, version: str, event: EventDefinition) -> Schema:
         """The whole-payload schema for one event of one version of one interface."""
@@ -142,9 +156,11 @@ class SchemaCompiler:
                 "eventCode": {"const": event.bracketed},
             },
         }
+        if interface.versions[version].open_events:
+            s0["properties"]["eventCode"] = {"type": "string", "pattern": OPEN_EVENT_PATTERN}
         common_properties: Schema = {"S0": s0}
         common_required = ["S0"]
-        for key, use in self.common_uses(interface).items():
+        for key, use in self.common_uses(interface, event).items():
             self._collect(use.block, defs)
             common_properties[key] = {"$ref": f"#/$defs/{use.block}"}
             if use.required:

@@ -16,10 +16,14 @@ from opendip.catalogue.model import Block, Constraints, DataItem, DataType, Fiel
 from opendip.catalogue.source import Where
 
 ROLE_ID = re.compile(r"[A-Z]{3,5}")
-DATA_TYPE_ID = re.compile(r"DT-[0-9]{3}N?")
+# The document reuses one id for two types once (DT-035 sort code and bank
+# account number); the second gets a letter suffix here, hence [A-M]?.
+DATA_TYPE_ID = re.compile(r"DT-[0-9]{3}[A-M]?N?")
 DATA_ITEM_ID = re.compile(r"DI-[0-9]{3}")
-BLOCK_ID = re.compile(r"[A-Z][0-9]{1,3}[a-z]?")
-JSON_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# Bnnn, B906a, P01, R0105, R900-01 and the report composites REP002-R027 / REP-002-CustomBlock.
+BLOCK_ID = re.compile(r"[A-Z][A-Z0-9]*(-[A-Za-z0-9]+)*[a-z]?")
+# Published keys include dashes (LDSOBillingSupplierBill-ToContactName, REP002-R011).
+JSON_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 JSON_TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,),
@@ -31,7 +35,7 @@ CONSTRAINT_KEYS = (
     "json", "nullable", "minLength", "maxLength", "pattern", "enum",
     "minimum", "maximum", "multipleOf", "format",
 )  # fmt: skip
-FIELD_KEYS = ("item", "type", "block", "required", "nullable", "array", "minItems", "maxItems")
+FIELD_KEYS = ("item", "type", "block", "required", "nullable", "array", "minItems", "maxItems", "title")
 
 
 def parse_roles(raw: Any, where: Where) -> dict[str, Role]:
@@ -125,10 +129,16 @@ def parse_data_items(raw: Any, where: Where, types: Mapping[str, DataType]) -> d
 def _field(key: str, spec: Any, at: Where) -> FieldSpec:
     if isinstance(spec, str):
         spec = {"item" if spec.startswith("DI-") else "type" if spec.startswith("DT-") else "block": spec}
-    body = at.mapping(spec, allowed=FIELD_KEYS)
+    body = at.mapping(spec, allowed=(*FIELD_KEYS, *CONSTRAINT_KEYS))
+    inline = None
+    if body.get("json") is not None:
+        inline = _constraints(body, at)
+        _check_enum_types(inline, at)
+    elif set(body) & set(CONSTRAINT_KEYS) - {"nullable"}:
+        at.fail("constraints in a field need its own json type (an inline field)")
     refs = [name for name in ("item", "type", "block") if body.get(name) is not None]
-    if len(refs) != 1:
-        at.fail("give exactly one of item: DI-nnn, type: DT-nnn or block: Bnnn")
+    if len(refs) + (inline is not None) != 1:
+        at.fail("give exactly one of item: DI-nnn, type: DT-nnn, block: Bnnn or an inline json type")
     array = at.at("array").boolean(body.get("array", False))
     min_items = at.at("minItems").count(body.get("minItems"))
     max_items = at.at("maxItems").count(body.get("maxItems"))
@@ -140,6 +150,8 @@ def _field(key: str, spec: Any, at: Where) -> FieldSpec:
         item=body.get("item"),
         type=body.get("type"),
         block=body.get("block"),
+        inline=inline,
+        title=at.optional_string(body.get("title")),
         required=at.at("required").boolean(body.get("required", True)),
         nullable=None if nullable is None else at.at("nullable").boolean(nullable),
         array=array,

@@ -12,18 +12,22 @@ from collections.abc import Mapping
 from typing import Any, cast
 
 from opendip.catalogue.model import (
+    OPEN_EVENT,
     Block,
     BlockUse,
     CommonBlockUse,
     CommonSpec,
+    Environment,
     EventDefinition,
     Interface,
     InterfaceVersion,
+    ReportSpec,
     Role,
     RoutingKind,
     RoutingRule,
     TargetKind,
 )
+from opendip.catalogue.schedule import parse_schedule
 from opendip.catalogue.source import Where
 
 INTERFACE_ID = re.compile(r"(IF|REP)-[0-9]{3}[A-Z]?")
@@ -86,9 +90,21 @@ def _block_use(key: str, spec: Any, at: Where, blocks: Mapping[str, Block]) -> B
     return BlockUse(key, block, required, array, min_items, max_items)
 
 
-def _event(code: str, spec: Any, at: Where, blocks: Mapping[str, Block]) -> EventDefinition:
+def _report(raw: Any, at: Where, blocks: Mapping[str, Block]) -> ReportSpec | None:
+    """`report: {block: REP-002-CustomBlock, carrier: P03.compressedReport}` on ECS reports."""
+    if raw is None:
+        return None
+    body = at.mapping(raw, allowed=("block", "carrier"))
+    block = at.at("block").string(body.get("block"))
+    if block not in blocks:
+        at.at("block").fail(f"unknown block {block}")
+    carrier = tuple(at.at("carrier").string(body.get("carrier")).split("."))
+    return ReportSpec(block=block, carrier=carrier)
+
+
+def _event(code: str, spec: Any, at: Where, blocks: Mapping[str, Block], common: CommonSpec) -> EventDefinition:
     at.string(code, pattern=EVENT_CODE)
-    body = at.mapping(spec, allowed=("blocks", "custom_block", "notes"))
+    body = at.mapping(spec, allowed=("blocks", "custom_block", "notes", "common_blocks", "report"))
     mode = body.get("custom_block", "closed")
     if mode not in ("closed", "open", "absent"):
         at.at("custom_block").fail(f"must be closed, open or absent, got {mode!r}")
@@ -101,26 +117,46 @@ def _event(code: str, spec: Any, at: Where, blocks: Mapping[str, Block]) -> Even
         at.fail("a closed CustomBlock needs its blocks; say custom_block: open if the document does not give them")
     if mode != "closed" and uses:
         at.fail(f"custom_block: {mode} cannot list blocks")
+    common_at = at.at("common_blocks")
+    extra = {
+        key: _common_use(key, value, common_at.at(key), common.blocks)
+        for key, value in common_at.mapping(body.get("common_blocks")).items()
+    }
     return EventDefinition(
         code=code,
         blocks=uses,
         custom_block_open=mode == "open",
         custom_block_allowed=mode != "absent",
         notes=at.optional_string(body.get("notes")),
+        common_blocks=extra,
+        report=_report(body.get("report"), at.at("report"), blocks),
     )
 
 
-def _version(version: str, spec: Any, at: Where, blocks: Mapping[str, Block]) -> InterfaceVersion:
+def _version(
+    version: str,
+    spec: Any,
+    at: Where,
+    blocks: Mapping[str, Block],
+    common: CommonSpec,
+    environments: Mapping[str, Environment],
+) -> InterfaceVersion:
+    """A version's events, or `events: open` where the document gives no event codes."""
     at.string(version, pattern=SCHEMA_VERSION)
-    body = at.mapping(spec, allowed=("events", "retired"))
+    body = at.mapping(spec, allowed=("events", "retired", "environments"))
     events_at = at.at("events")
+    schedule = parse_schedule(body.get("environments"), at.at("environments"), environments)
+    retired = at.at("retired").boolean(body.get("retired", False))
+    if body.get("events") == "open":
+        event = EventDefinition(code=OPEN_EVENT, blocks={}, custom_block_open=True, notes="event codes not published")
+        return InterfaceVersion(version, {OPEN_EVENT: event}, retired, schedule, open_events=True)
     events = {
-        code: _event(code, value, events_at.at(code), blocks)
+        code: _event(code, value, events_at.at(code), blocks, common)
         for code, value in events_at.mapping(body.get("events")).items()
     }
     if not events:
-        events_at.fail("a version needs at least one event code")
-    return InterfaceVersion(version, events, at.at("retired").boolean(body.get("retired", False)))
+        events_at.fail("a version needs at least one event code (or events: open)")
+    return InterfaceVersion(version, events, retired, schedule)
 
 
 def _routing_rule(spec: Any, at: Where, roles: Mapping[str, Role], event_codes: set[str]) -> RoutingRule:
@@ -177,14 +213,16 @@ def parse_interface(
     blocks: Mapping[str, Block],
     common: CommonSpec,
     expected_id: str,
+    environments: Mapping[str, Environment] | None = None,
 ) -> Interface:
     body = where.mapping(raw, allowed=INTERFACE_KEYS)
+    environments = environments or {}
     interface_id = where.at("id").string(body.get("id"), pattern=INTERFACE_ID)
     if interface_id != expected_id:
         where.at("id").fail(f"{interface_id} does not match the file name {expected_id}")
     versions_at = where.at("versions")
     versions = {
-        version: _version(version, spec, versions_at.at(version), blocks)
+        version: _version(version, spec, versions_at.at(version), blocks, common, environments)
         for version, spec in versions_at.mapping(body.get("versions")).items()
     }
     if not versions:
@@ -199,9 +237,17 @@ def parse_interface(
         key: _common_use(key, spec, common_at.at(key), common.blocks)
         for key, spec in common_at.mapping(body.get("common_blocks")).items()
     }
-    clash = sorted(set(extra) & ({"S0", common.mpan_block} | set(common.defaults)))
+    reserved = {"S0", common.mpan_block} | set(common.defaults)
+    clash = sorted(set(extra) & reserved)
     if clash:
         common_at.fail(f"{', '.join(clash)} is already part of every CommonBlock")
+    for version in versions.values():
+        for event in version.events.values():
+            twice = sorted(set(event.common_blocks) & (reserved | set(extra)))
+            if twice:
+                where.at("versions").at(version.version).at("events").at(event.code).at("common_blocks").fail(
+                    f"{', '.join(twice)} is already part of this interface's CommonBlock"
+                )
     return Interface(
         id=interface_id,
         name=where.at("name").string(body.get("name")),

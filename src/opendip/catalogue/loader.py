@@ -7,6 +7,7 @@ The layout is fixed so a reviewer can find anything by name:
     data_items.yaml   DI-nnn business fields, each on a data type or its own json type
     blocks.yaml       Bnnn blocks of fields
     common.yaml       S1/M0/A0/D0/R0 and how every CommonBlock is put together
+    environments.yaml environment tags and when each accepts a schemaVersion by default
     interfaces/*.yaml one file per channel, named by its id (IF-043.yaml)
 
 Loading is all-or-nothing: any broken reference raises CatalogueError naming
@@ -27,13 +28,18 @@ from opendip.catalogue.definitions import (
 )
 from opendip.catalogue.interfaces import INTERFACE_ID, parse_common, parse_interface
 from opendip.catalogue.model import Interface
+from opendip.catalogue.schedule import parse_environments
 from opendip.catalogue.source import CatalogueError, Where, read_yaml
 
 DEFAULT_DIRECTORY = Path(__file__).resolve().parent / "data"
 
 
-def load_catalogue(directory: Path | None = None) -> Catalogue:
-    """Load and compile the catalogue in `directory` (default: the packaged data)."""
+def load_catalogue(directory: Path | None = None, *, environment: str | None = None) -> Catalogue:
+    """Load and compile the catalogue in `directory` (default: the packaged data).
+
+    With `environment` (the hub's environment tag) the catalogue also refuses
+    schemaVersions that environment does not accept at the time of validation.
+    """
     root = Path(directory) if directory is not None else DEFAULT_DIRECTORY
     if not root.is_dir():
         raise CatalogueError(str(root), "", "catalogue directory not found")
@@ -41,6 +47,8 @@ def load_catalogue(directory: Path | None = None) -> Catalogue:
     def read(name: str) -> tuple[object, Where]:
         return read_yaml(root / name, name), Where(name)
 
+    raw, where = read("environments.yaml")
+    environments = parse_environments(raw, where)
     raw, where = read("roles.yaml")
     roles = parse_roles(raw, where)
     raw, where = read("data_types.yaml")
@@ -75,6 +83,7 @@ def load_catalogue(directory: Path | None = None) -> Catalogue:
             blocks=blocks,
             common=common,
             expected_id=path.stem,
+            environments=environments,
         )
     return Catalogue(
         roles=roles,
@@ -84,4 +93,6 @@ def load_catalogue(directory: Path | None = None) -> Catalogue:
         common=common,
         interfaces=interfaces,
         source=root,
+        environments=environments,
+        environment=environment,
     )

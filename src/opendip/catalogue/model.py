@@ -9,6 +9,7 @@ them one to one.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -88,14 +89,17 @@ class DataItem:
 class FieldSpec:
     """One key of a block: what it refers to, whether it must be present, and if it repeats.
 
-    Exactly one of `item`, `type` or `block` is set: the document references data
-    items, bare data types and nested blocks from block fields alike.
+    Exactly one of `item`, `type`, `block` or `inline` is set: the document
+    references data items, bare data types and nested blocks from block fields
+    alike, and types a few fields in place (the compressed report of P03).
     """
 
     key: str
     item: str | None = None
     type: str | None = None
     block: str | None = None
+    inline: Constraints | None = None
+    title: str = ""
     required: bool = True
     nullable: bool | None = None
     array: bool = False
@@ -104,7 +108,7 @@ class FieldSpec:
 
     @property
     def ref(self) -> str:
-        return self.item or self.type or self.block or ""
+        return self.item or self.type or self.block or ("inline" if self.inline else "")
 
 
 @dataclass(frozen=True)
@@ -149,6 +153,9 @@ class EventDefinition:
     `custom_block_open` is true where the published document does not give the
     blocks: the CustomBlock is then accepted as any object rather than invented.
     `custom_block_allowed` is false for events that carry no CustomBlock at all.
+    `common_blocks` are CommonBlock keys this event adds (IF-016 replays carry the
+    original sender as S2 and the original response as R1). `report` is set on
+    ECS reports, whose CustomBlock carries the report compressed.
     """
 
     code: str
@@ -156,6 +163,8 @@ class EventDefinition:
     custom_block_open: bool = False
     custom_block_allowed: bool = True
     notes: str = ""
+    common_blocks: Mapping[str, CommonBlockUse] = field(default_factory=dict)
+    report: ReportSpec | None = None
 
     @property
     def bracketed(self) -> str:
@@ -164,12 +173,51 @@ class EventDefinition:
 
 
 @dataclass(frozen=True)
+class ReportSpec:
+    """Where an ECS report carries its content and which block the content follows.
+
+    The content travels as base64 of zlib-compressed JSON at `carrier` (key path
+    under CustomBlock, e.g. P03.compressedReport); inflated, it must follow `block`.
+    """
+
+    block: str
+    carrier: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Window:
+    """When one environment accepts a schemaVersion: from `start` (inclusive) to `end` (exclusive).
+
+    Epoch seconds, like every time in OpenDIP; infinities mean "always has" and
+    "never retires", so the hot path compares two floats and never parses a date.
+    """
+
+    start: float = -math.inf
+    end: float = math.inf
+
+    @property
+    def bounded(self) -> bool:
+        return self.start != -math.inf or self.end != math.inf
+
+
+OPEN_EVENT = "*"
+
+
+@dataclass(frozen=True)
 class InterfaceVersion:
-    """One schemaVersion of an interface; versions may differ in events and blocks."""
+    """One schemaVersion of an interface; versions may differ in events and blocks.
+
+    `schedule` maps an environment tag to the window in which it accepts this
+    version; None means the catalogue's default schedule applies. `open_events`
+    marks a version whose event codes the published document does not give: any
+    well-formed event code is accepted with an open CustomBlock (event OPEN_EVENT).
+    """
 
     version: str
     events: Mapping[str, EventDefinition]
     retired: bool = False
+    schedule: Mapping[str, Window] | None = None
+    open_events: bool = False
 
 
 @dataclass(frozen=True)
@@ -211,8 +259,19 @@ class Interface:
         seen: dict[str, None] = {}
         for version in self.versions.values():
             for code in version.events:
-                seen.setdefault(code, None)
+                if code != OPEN_EVENT:
+                    seen.setdefault(code, None)
         return tuple(seen)
+
+
+@dataclass(frozen=True)
+class Environment:
+    """An environment tag (PRD, SITB, SIT, UIT, DEV) and its default acceptance window."""
+
+    id: str
+    name: str
+    default: Window
+    notes: str = ""
 
 
 @dataclass(frozen=True)
