@@ -19,9 +19,8 @@ from typing import Any
 import anyio.to_thread
 import orjson
 import uvicorn
-from sqlalchemy import Column, Index, Integer, LargeBinary, MetaData, String, Table
-
 from common import success_response
+from sqlalchemy import Column, Index, Integer, LargeBinary, MetaData, String, Table
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -47,11 +46,12 @@ JSON_HEADERS = [(b"content-type", b"application/json")]
 def build_app(database_url: str | None) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
     db = None
     if database_url is not None:
-        from opendip.db.engine import Database, make_engine
+        from opendip.db.engine import Database
 
-        # The hub's engine (WAL + synchronous=NORMAL + BEGIN IMMEDIATE on SQLite) and its
-        # Database wrapper (a process lock around SQLite writers), so both pay the same.
-        db = Database(make_engine(database_url))
+        # Exactly what opendip.app.build_hub opens: opendip.db.engine.make_engine (WAL, synchronous=NORMAL,
+        # BEGIN IMMEDIATE on SQLite; the psycopg 3 pool on PostgreSQL), the writer gate that serialises
+        # SQLite writers, and WAL checkpoints in a background thread. Both servers pay the same.
+        db = Database.from_url(database_url, background_checkpoints=True)
         metadata.create_all(db.engine)
 
     def store(rows: list[dict[str, Any]]) -> None:
@@ -107,7 +107,13 @@ def main() -> None:
         parser.error("--database-url is required unless --null")
     app = build_app(None if args.null else args.database_url)
     uvicorn.run(
-        app, host="127.0.0.1", port=args.port, loop="uvloop", http="httptools", log_level="warning", lifespan="off"
+        app,
+        host="127.0.0.1",
+        port=args.port,
+        loop="uvloop",
+        http="httptools",
+        log_level="warning",
+        lifespan="off",
     )
 
 

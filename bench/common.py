@@ -25,6 +25,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 PYTHON = sys.executable
 REGS, SUP, LDSO = "1009012345", "2300000900", "1100000001"
 INTERFACE = "IF-043"
+SUCCESS = "MSG0000 - Success"
 PG_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 
 # ---------------------------------------------------------------- messages
@@ -52,12 +53,16 @@ class MessageFactory:
         for index, token in enumerate(("@@REF@@", "@@MPAN@@", "@@GSP@@")):
             text = text.replace(token, "{%d}" % index)  # noqa: UP031 - building a format string
         self._format = text
-        self._mpans = [(m, GSP_GROUPS[int(m) % 14]) for m in (mpan_core(n) for n in range(1, 1000))]
+        # a distinct MPAN per message: repeated content would be flagged as duplicates (issue 6)
+        self._mpan_core = mpan_core
+        self._gsp = GSP_GROUPS
+        self._base = (os.getpid() % 1000) * 10_000_000 + secrets.randbelow(1_000_000) * 1000
         self._seq = 0
 
     def item(self) -> str:
         self._seq += 1
-        mpan, gsp = self._mpans[self._seq % len(self._mpans)]
+        mpan = self._mpan_core(self._base + self._seq)
+        gsp = self._gsp[int(mpan) % 14]
         return self._format.format(f"{self._prefix}{self._seq:08d}{self._tag}", mpan, gsp)
 
     def body(self, batch: int) -> bytes:

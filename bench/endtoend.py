@@ -16,9 +16,8 @@ from typing import Any
 
 import httpx
 import orjson
-
 from common import SUP, bucket_of, percentile_ms
-from harness import LoadResult, LoadSpec, Timing, run_load
+from harness import Endpoint, LoadResult, LoadSpec, Timing, run_load
 
 SUP_PATH = f"/hook/{SUP}"
 
@@ -31,6 +30,7 @@ class EndToEnd:
     deliveries_in_window: int  # every recipient
     undelivered: int  # accepted in the run but not at SUP when the drain gave up
     drain_seconds: float  # from the end of the load to the last SUP arrival
+    drained: int  # SUP deliveries after the load stopped
     duplicates: int
     latency: dict[int, int]  # accepted -> delivered, messages answered within the window
 
@@ -41,6 +41,11 @@ class EndToEnd:
     @property
     def deliveries_per_s(self) -> float:
         return self.deliveries_in_window / self.load.seconds
+
+    @property
+    def drain_per_s(self) -> float | None:
+        """Delivery alone, once ingest has stopped: what the workers do with the whole process."""
+        return self.drained / self.drain_seconds if self.drain_seconds >= 1.0 else None
 
     def p(self, fraction: float) -> float | None:
         return percentile_ms(self.latency, fraction)
@@ -56,7 +61,7 @@ def _sup(stats: dict[str, Any]) -> int:
 
 
 def run_end_to_end(
-    hub: str, rx: str, credentials: Path, spec: LoadSpec, timing: Timing, work: Path, drain_timeout: float
+    hub: Endpoint, rx: str, credentials: Path, spec: LoadSpec, timing: Timing, work: Path, drain_timeout: float
 ) -> EndToEnd:
     answers_dir = work / f"answers-{spec.name}"
     answers_dir.mkdir(parents=True, exist_ok=True)
@@ -94,6 +99,7 @@ def run_end_to_end(
         deliveries_in_window=sum(end["delivered"].values()) - sum(start["delivered"].values()),
         undelivered=undelivered,
         drain_seconds=max(0.0, last_arrival - load.window[1]),
+        drained=_sup(stats) - _sup(end),
         duplicates=int(stats["duplicates"]) - int(before["duplicates"]),
         latency=latency,
     )

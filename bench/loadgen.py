@@ -25,7 +25,6 @@ from typing import Any
 import aiohttp
 import orjson
 import uvloop
-
 from common import INTERFACE, MessageFactory, bucket_of
 
 MAX_IN_FLIGHT_PACED = 2000

@@ -19,7 +19,6 @@ import time
 import orjson
 import uvloop
 from aiohttp import web
-
 from common import success_response
 
 

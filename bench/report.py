@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 from endtoend import EndToEnd
@@ -74,43 +75,59 @@ LABELS = {
 
 def load_table(run: Run) -> list[str]:
     lines = [
-        "| DB | scenario | batch | load | msg/s | req/s | L3 p50 ms | p90 ms | p99 ms | vs (a) | client CPU | flags |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| DB | scenario | batch | load | msg/s | req/s | L3 p50 ms | p90 ms | p99 ms | msg/s vs (a) "
+        "| server CPU cores | server CPU us/msg | CPU/msg (a)/(b) | client CPU | PostgreSQL CPU cores "
+        "| other CPU cores | flags |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for key, result in run.client.items():
         lines.append(_row("-", key, result, None))
     for db in run.databases:
         for key, result in db.loads.items():
             base = db.loads.get("a1" if result.spec.batch == 1 else "a50")
-            ratio = result.messages_per_s / base.messages_per_s if key.startswith("b") and base else None
-            lines.append(_row(db.kind, key, result, ratio if not result.spec.rate else None))
+            compare = key.startswith("b") and not result.spec.rate
+            lines.append(_row(db.kind, key, result, base if compare else None))
     return lines
 
 
-def _row(kind: str, key: str, r: LoadResult, ratio: float | None) -> str:
+def _row(kind: str, key: str, r: LoadResult, base: LoadResult | None) -> str:
+    ratio = efficiency = ""
+    if base is not None:
+        ratio = pct(r.messages_per_s / base.messages_per_s)
+        if r.cpu_us_per_message and base.cpu_us_per_message:
+            efficiency = pct(base.cpu_us_per_message / r.cpu_us_per_message)
+    cores = "" if r.server_cores is None else f"{r.server_cores:.2f}"
+    per_message = "" if r.cpu_us_per_message is None else f"{r.cpu_us_per_message:,.0f}"
     return (
         f"| {kind} | {LABELS[key]} | {r.spec.batch} | {describe(r)} | {r.messages_per_s:,.0f} | "
-        f"{r.requests_per_s:,.0f} | {ms(r.p(0.5))} | {ms(r.p(0.9))} | {ms(r.p(0.99))} | "
-        f"{pct(ratio) if ratio is not None else ''} | {cpu(r)} | {flags(r)} |"
+        f"{r.requests_per_s:,.0f} | {ms(r.p(0.5))} | {ms(r.p(0.9))} | {ms(r.p(0.99))} | {ratio} | "
+        f"{cores} | {per_message} | {efficiency} | {cpu(r)} | {_cores(r.postgres_cores)} | "
+        f"{_cores(r.other_cores)} | {flags(r)} |"
     )
 
 
 def e2e_table(run: Run) -> list[str]:
     lines = [
-        "| DB | load (batch) | accepted msg/s | delivered msg/s (SUP) | deliveries/s (all) | vs (a) | "
-        "accepted->delivered p50 / p90 / p99 ms | L3 p90 ms | drain s | undelivered | dup |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| DB | hub | load (batch) | accepted msg/s | delivered msg/s (SUP) | deliveries/s (all) | vs (a) | "
+        "accepted->delivered p50 / p90 / p99 ms | L3 p90 ms | drain s | drain msg/s | undelivered | dup "
+        "| hub CPU cores | PostgreSQL CPU cores | other CPU cores |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for db in run.databases:
         ceiling = db.loads.get("a50")
-        for e in db.e2e.values():
+        for key, e in db.e2e.items():
+            processes = "api + worker processes" if key == "c_split" else "one process (all)"
             ratio = e.delivered_per_s / ceiling.messages_per_s if ceiling else None
             latency = " / ".join(ms(e.p(f)) for f in (0.5, 0.9, 0.99))
             lines.append(
-                f"| {db.kind} | {describe(e.load)} ({e.load.spec.batch}) | {e.load.messages_per_s:,.0f} | "
+                f"| {db.kind} | {processes} | {describe(e.load)} ({e.load.spec.batch}) | "
+                f"{e.load.messages_per_s:,.0f} | "
                 f"{e.delivered_per_s:,.0f} | {e.deliveries_per_s:,.0f} | "
                 f"{pct(ratio) if ratio is not None and not e.load.spec.rate else ''} | "
-                f"{latency} | {ms(e.load.p(0.9))} | {e.drain_seconds:.1f} | {e.undelivered} | {e.duplicates} |"
+                f"{latency} | {ms(e.load.p(0.9))} | {e.drain_seconds:.1f} | "
+                f"{'' if e.drain_per_s is None else f'{e.drain_per_s:,.0f}'} | {e.undelivered} | "
+                f"{e.duplicates} | {_cores(e.load.server_cores)} | {_cores(e.load.postgres_cores)} | "
+                f"{_cores(e.load.other_cores)} |"
             )
     return lines
 
@@ -124,14 +141,17 @@ def verdicts(run: Run) -> list[str]:
                 ratio = b.messages_per_s / a.messages_per_s
                 lines.append(
                     f"| (b) >= 40% of the ceiling, batch {batch} | {db.kind} | "
-                    f"{b.messages_per_s:,.0f} / {a.messages_per_s:,.0f} msg/s = {pct(ratio)} | "
-                    f"{_yes(ratio >= 0.4)} |"
+                    f"{b.messages_per_s:,.0f} / {a.messages_per_s:,.0f} msg/s = {pct(ratio)}"
+                    f"{_efficiency(a, b)} | {_relative(a, b)} |"
                 )
         paced = db.loads.get("b_paced")
         if paced:
             p90 = paced.p(0.9)
             met = p90 is not None and p90 < 50 and not paced.errors
-            lines.append(f"| L3 p90 < 50 ms at 100 msg/s | {db.kind} | p90 {ms(p90)} ms | {_yes(met)} |")
+            lines.append(
+                f"| L3 p90 < 50 ms at 100 msg/s | {db.kind} | p90 {ms(p90)} ms{_other(paced)} | "
+                f"{_absolute(met, paced)} |"
+            )
         steady = db.e2e.get("c_1000")
         if steady:
             offered = steady.load.spec.rate * steady.load.spec.batch
@@ -141,15 +161,55 @@ def verdicts(run: Run) -> list[str]:
                 and steady.drain_seconds < 2.0
                 and not steady.load.errors
             )
-            sat = db.e2e.get("c_sat")
+            sat, split = db.e2e.get("c_sat"), db.e2e.get("c_split")
             extra = f"; at saturation {sat.delivered_per_s:,.0f} msg/s delivered" if sat else ""
+            if split:
+                extra += f" ({split.delivered_per_s:,.0f} with API and worker in two processes)"
             lines.append(
                 f"| (c) >= 1,000 msg/s delivered, batches of 50 | {db.kind} | offered {offered:,.0f}: "
                 f"delivered {steady.delivered_per_s:,.0f} msg/s, drain {steady.drain_seconds:.1f} s, "
-                f"p99 {ms(steady.p(0.99))} ms{extra} | {_yes(kept_up)}"
+                f"p99 {ms(steady.p(0.99))} ms{extra}{_other(steady.load)} | {_absolute(kept_up, steady.load)}"
                 f"{'' if db.kind == 'postgresql' else ' (target is for PostgreSQL)'} |"
             )
     return lines
+
+
+def _relative(a: LoadResult, b: LoadResult, target: float = 0.4) -> str:
+    """Throughput decides; when CPU per message disagrees, neighbours moved one of the two runs."""
+    by_rate = b.messages_per_s / a.messages_per_s >= target
+    if not a.cpu_us_per_message or not b.cpu_us_per_message:
+        return _yes(by_rate)
+    by_cpu = a.cpu_us_per_message / b.cpu_us_per_message >= target
+    if by_rate == by_cpu:
+        return _yes(by_rate)
+    return f"{_yes(by_rate)} (CPU per message says {'yes' if by_cpu else 'no'}: inconclusive, re-run when quiet)"
+
+
+def _efficiency(a: LoadResult, b: LoadResult) -> str:
+    if not a.cpu_us_per_message or not b.cpu_us_per_message:
+        return ""
+    return (
+        f" (CPU per message {b.cpu_us_per_message:,.0f} vs {a.cpu_us_per_message:,.0f} us: "
+        f"{pct(a.cpu_us_per_message / b.cpu_us_per_message)})"
+    )
+
+
+NOISY_CORES = 0.5  # neighbours this busy make an absolute target inconclusive
+
+
+def _other(load: LoadResult) -> str:
+    """Absolute targets depend on the neighbours: say how busy the rest of the machine was."""
+    return "" if load.other_cores is None else f"; other CPU {load.other_cores:.2f} of {os.cpu_count()} cores"
+
+
+def _absolute(ok: bool, load: LoadResult) -> str:
+    if ok or load.other_cores is None or load.other_cores < NOISY_CORES:
+        return _yes(ok)
+    return f"{_yes(ok)} (busy machine: inconclusive, re-run when quiet)"
+
+
+def _cores(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f}"
 
 
 def _yes(ok: bool) -> str:
@@ -185,3 +245,16 @@ def render(run: Run) -> str:
         parts += ["## Skipped", *(f"- **{s}**" for s in run.skipped), ""]
     parts += ["## Notes", *(f"- {n}" for n in run.notes), ""]
     return "\n".join(parts)
+
+
+def keep_foreign_sections(new: str, old: str) -> str:
+    """Other benchmarks (e.g. bench/bench_validators.py --append) add `## ` sections: carry them over."""
+    ours = {line for line in new.splitlines() if line.startswith("## ")}
+    kept: list[str] = []
+    keeping = False
+    for line in old.splitlines():
+        if line.startswith("## "):
+            keeping = line not in ours
+        if keeping:
+            kept.append(line)
+    return new if not kept else new.rstrip("\n") + "\n\n" + "\n".join(kept).rstrip("\n") + "\n"

@@ -13,6 +13,8 @@ from tests.helpers.databases import database_url, postgres_available
 from tests.helpers.hub import HubProcess
 from tests.helpers.receivers import ThreadedReceiver
 
+pytest_plugins = ("tests.portal.fixtures",)  # the portal's shared market, used by tests/portal and tests/e2e
+
 
 def pytest_report_header(config: pytest.Config) -> str:
     if postgres_available():

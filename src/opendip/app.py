@@ -12,6 +12,11 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
+from opendip.accounts.admin import router as accounts_admin_router
+from opendip.accounts.endpoints import api as session_router
+from opendip.accounts.endpoints import router as login_router
+from opendip.accounts.parts import build_access
+from opendip.accounts.tasks import run_access_tasks
 from opendip.catalogue import load_catalogue
 from opendip.catalogue.endpoints import router as catalogue_router
 from opendip.config import Settings
@@ -24,12 +29,23 @@ from opendip.messages.auth import Authenticator
 from opendip.messages.endpoints import router as messages_router
 from opendip.messages.service import IngestService
 from opendip.ops.endpoints import router as ops_router
+from opendip.participants.admin import router as participants_admin_router
+from opendip.participants.admin_organisations import router as organisations_admin_router
 from opendip.participants.endpoints import router as participants_router
+from opendip.participants.guarded_client import delivery_client
+from opendip.participants.pages import router as manage_router
 from opendip.participants.registry import Registry
 from opendip.participants.service import ParticipantService
 from opendip.pki.authority import CertificateAuthority, ensure_hub_identity
+from opendip.pki.endpoints import public as pki_public_router
+from opendip.pki.endpoints import router as pki_admin_router
 from opendip.pki.signing import Signer
 from opendip.pki.trust import TrustStore
+from opendip.portal.endpoints import router as portal_router
+from opendip.replay.endpoints import router as replay_router
+from opendip.status.endpoints import router as status_router
+from opendip.status.runtime import build_status_parts
+from opendip.status.tracking_endpoints import router as tracking_router
 
 Role = Literal["all", "api", "worker"]
 log = structlog.get_logger()
@@ -59,12 +75,22 @@ def build_hub(settings: Settings, role: Role = "all") -> Hub:
         ingest=IngestService(db, catalogue, registry, settings),
         participants=ParticipantService(db, settings),
     )
+    hub.access = build_access(settings, db, registry, trust)  # issue 5: accounts, keys, certificates, limits
     if role in ("all", "worker"):
         from opendip.delivery import DeliveryWorker
 
         cert, key = ensure_hub_identity(settings.pki_dir, settings.hub_dip_id)
-        hub.worker = DeliveryWorker(db, settings, Signer.from_files(cert, key))
+        client = delivery_client(hub.access.webhook_policy, hub.access.client_tls)  # issue 5: mTLS + SSRF guard
+        hub.worker = DeliveryWorker(db, settings, Signer.from_files(cert, key), client=client)
         hub.ingest = IngestService(db, catalogue, registry, settings, on_stored=hub.worker.wake)
+    hub.status = build_status_parts(  # issue 6: services here; its background loops where deliveries run
+        db,
+        settings,
+        background=hub.worker is not None,
+        wake_delivery=hub.worker.wake if hub.worker else lambda: None,
+        # L4s go out like deliveries: SSRF-guarded in production, hub client certificate on https
+        client=delivery_client(hub.access.webhook_policy, hub.access.client_tls) if hub.worker else None,
+    )
     return hub
 
 
@@ -85,8 +111,11 @@ def create_app(settings: Settings | None = None, role: Role = "all") -> FastAPI:
         hub = await asyncio.to_thread(build_hub, settings, role)
         app.state.hub = hub
         refresher = asyncio.create_task(_keep_registry_fresh(hub))
+        access_tasks = asyncio.create_task(run_access_tasks(hub))  # issue 5: expiry scan, quota ledger
         if hub.worker is not None:
             await hub.worker.start()
+        if hub.status is not None:
+            await hub.status.start()
         log.info(
             "hub started",
             role=role,
@@ -99,6 +128,11 @@ def create_app(settings: Settings | None = None, role: Role = "all") -> FastAPI:
             refresher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await refresher
+            access_tasks.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await access_tasks
+            if hub.status is not None:
+                await hub.status.stop()
             if hub.worker is not None:
                 await hub.worker.stop()
             hub.db.dispose()
@@ -108,6 +142,21 @@ def create_app(settings: Settings | None = None, role: Role = "all") -> FastAPI:
     app.include_router(catalogue_router)
     app.include_router(participants_router)
     app.include_router(ops_router)
+    app.include_router(portal_router)
+    app.include_router(status_router)
+    app.include_router(tracking_router)
+    app.include_router(replay_router)
+    for router in (  # issue 5: sign-in, admin API, management pages, CRL
+        login_router,
+        session_router,
+        accounts_admin_router,
+        organisations_admin_router,
+        pki_admin_router,
+        participants_admin_router,
+        manage_router,
+        pki_public_router,
+    ):
+        app.include_router(router)
 
     @app.exception_handler(DipError)
     async def dip_error(_: Request, exc: DipError) -> Response:

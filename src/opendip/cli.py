@@ -13,9 +13,12 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
+from opendip.accounts import commands as account_commands
 from opendip.catalogue.cli import catalogue_app
 from opendip.catalogue.cli import validate as validate_messages
 from opendip.config import Settings
+from opendip.participants import commands as participant_commands
+from opendip.pki import commands as pki_commands
 
 if TYPE_CHECKING:
     from opendip.participants.service import ParticipantService
@@ -27,6 +30,22 @@ app.add_typer(pki_app, name="pki")
 app.add_typer(participant_app, name="participant")
 app.add_typer(catalogue_app, name="catalogue")
 app.command("validate")(validate_messages)
+# issue 5: organisations, users, keys, traffic, limits, proving, the certificate life-cycle, audit
+app.add_typer(participant_commands.org_app, name="org")
+app.add_typer(account_commands.user_app, name="user")
+participant_app.add_typer(participant_commands.key_app, name="key")
+for _name, _command in (
+    ("update", participant_commands.participant_update),
+    ("show", participant_commands.participant_show),
+    ("list", participant_commands.participant_list),
+    ("stop", participant_commands.participant_stop),
+    ("start", participant_commands.participant_start),
+    ("limits", participant_commands.participant_limits),
+):
+    participant_app.command(_name)(_command)
+app.command("prove")(participant_commands.prove)
+app.command("audit")(account_commands.audit_command)
+pki_commands.register(pki_app)
 console = Console(stderr=True)
 
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Data directory (default .opendip)")]
@@ -42,6 +61,7 @@ def up(
     port: Annotated[int, typer.Option()] = 8000,
     data_dir: DataDir = None,
     role: Annotated[str, typer.Option(help="all | api | worker")] = "all",
+    tls: Annotated[bool, typer.Option("--tls", help="HTTPS with client certificates from the trusted CAs")] = False,
 ) -> None:
     """Run the hub: API and delivery workers in one process, or one role per process on PostgreSQL."""
     import uvicorn
@@ -50,6 +70,8 @@ def up(
     from opendip.ops.logging import configure_logging
 
     settings = settings_for(data_dir)
+    if tls:  # issue 5: mutual TLS (see opendip.pki.tls)
+        settings = settings.model_copy(update={"tls": True})
     configure_logging(settings.log_level)
     if role not in ("all", "api", "worker"):
         raise typer.BadParameter("role must be all, api or worker")
@@ -59,7 +81,13 @@ def up(
         asyncio.run(_run_worker(settings))
         return
     application = create_app(settings, role="all" if role == "all" else "api")
-    uvicorn.run(application, host=host, port=port, loop="uvloop", http="httptools", log_level="warning")
+    if settings.tls:
+        from opendip.pki.tls import serve_options
+
+        options = serve_options(settings)
+    else:
+        options = {"http": "httptools"}
+    uvicorn.run(application, host=host, port=port, loop="uvloop", log_level="warning", **options)
 
 
 async def _run_worker(settings: Settings) -> None:
@@ -72,8 +100,12 @@ async def _run_worker(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await hub.worker.start()
+    if hub.status is not None:
+        await hub.status.start()
     console.print("[green]delivery worker running[/]")
     await stop.wait()
+    if hub.status is not None:
+        await hub.status.stop()
     await hub.worker.stop()
     hub.db.dispose()
 
@@ -121,6 +153,9 @@ def participant_add(
     name: Annotated[str, typer.Option("--name")],
     webhook: Annotated[str | None, typer.Option("--webhook", help="default webhook for every channel")] = None,
     dcp_for: Annotated[list[str] | None, typer.Option("--dcp-for", help="DIP IDs this provider sends for")] = None,
+    organisation: Annotated[str | None, typer.Option("--organisation")] = None,
+    mpid: Annotated[str | None, typer.Option("--mpid")] = None,
+    csr: Annotated[Path | None, typer.Option("--csr", help="the participant's own CSR (PEM); it keeps its key")] = None,
     data_dir: DataDir = None,
 ) -> None:
     """Register a participant: prints its API key (shown once) and credential paths as JSON."""
@@ -128,7 +163,16 @@ def participant_add(
 
     service = _participants(settings_for(data_dir))
     try:
-        created = service.add(dip_id, role, name, webhook=webhook, dcp_for=tuple(dcp_for or ()))
+        created = service.add(
+            dip_id,
+            role,
+            name,
+            webhook=webhook,
+            dcp_for=tuple(dcp_for or ()),
+            organisation=organisation,
+            mpid=mpid,
+            csr_pem=csr.read_bytes() if csr else None,
+        )
     except ParticipantError as exc:
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(1) from exc

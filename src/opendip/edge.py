@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from fastapi import Request
 from fastapi.responses import Response
 
@@ -53,6 +55,8 @@ async def authenticated(request: Request, hub: Hub) -> tuple[Caller, bytes]:
     body = await read_body(request, hub.settings.max_body_bytes)
     url = signed_url(request, hub.settings.public_base_url)
     caller = hub.authenticator.authenticate(request.method, url, request.headers, body)
+    if hub.access is not None:  # issue 5: mutual-TLS binding, rate limit and daily quota
+        hub.access.gate.check(request.scope, caller, time.time())
     return caller, body
 
 

@@ -76,6 +76,13 @@ class Msg(Enum):
     NOT_JSON_ARRAY = MessageCode(
         "MSG1016", "Body Not A Message Array", 400, 'The body must be a JSON array of {"payload": {...}}.'
     )
+    WEBHOOK_URL_REFUSED = MessageCode(
+        "MSG1050",
+        "Webhook URL Refused",
+        400,
+        "callbackURL must be an absolute http(s) URL (https in production) to a host this hub may call: "
+        "no credentials, control characters, '..' segments, private addresses or the hub itself.",
+    )
     API_KEY_MISSING = MessageCode("MSG2001", "API Key Missing", 401, "Send your API key in X-API-Key.")
     API_KEY_INVALID = MessageCode(
         "MSG2002", "API Key Invalid", 401, "The X-API-Key is unknown, revoked or expired; use a current key."
@@ -122,6 +129,30 @@ class Msg(Enum):
         401,
         "X-DIP-Signature-Certificate must be base64 of a PEM certificate.",
     )
+    TLS_CERTIFICATE_NOT_BOUND = MessageCode(
+        "MSG2050",
+        "TLS Certificate Not Bound To Caller",
+        401,
+        "Connect with the TLS client certificate issued to the same DIP ID as your signing certificate.",
+    )
+    TLS_CERTIFICATE_MISSING = MessageCode(
+        "MSG2051",
+        "TLS Client Certificate Missing",
+        401,
+        "This hub requires mutual TLS: present your client certificate from a CA the hub trusts.",
+    )
+    NOT_SIGNED_IN = MessageCode(
+        "MSG2052",
+        "Not Signed In",
+        401,
+        "Sign in at /login, or send the operator token as 'Authorization: Bearer <token>'.",
+    )
+    SIGN_IN_FAILED = MessageCode(
+        "MSG2053",
+        "Sign-In Failed",
+        401,
+        "Check the username and password; repeated failures lock the account for a while.",
+    )
     SENDER_NOT_CALLER = MessageCode(
         "MSG3001",
         "Sender Not Authorised",
@@ -157,7 +188,49 @@ class Msg(Enum):
         "Slow down and retry after the number of seconds in Retry-After.",
         retryable=True,
     )
+    ALREADY_EXISTS = MessageCode("MSG4050", "Already Exists", 409, "Use a new identifier or update the existing one.")
+    QUOTA_EXHAUSTED = MessageCode(
+        "MSG4051",
+        "Daily Quota Exhausted",
+        429,
+        "This participant's daily message quota is used up; retry after the number of seconds in Retry-After.",
+        retryable=True,
+    )
+    SENDING_STOPPED = MessageCode(
+        "MSG3050",
+        "Sending Stopped",
+        403,
+        "This participant's outbound sending is stopped; start it again in the portal or with "
+        "`opendip participant start DIP_ID --sending`.",
+    )
+    PERMISSION_DENIED = MessageCode("MSG3051", "Permission Denied", 403, "Ask a user with the needed role.")
+    CSRF_FAILED = MessageCode(
+        "MSG3052",
+        "CSRF Check Failed",
+        403,
+        "Reload the page and submit again; API calls with a session send the token in X-CSRF-Token.",
+    )
     NOT_FOUND = MessageCode("MSG4004", "Not Found", 404, "Check the identifier in the URL.")
+    INVALID_CONTINUATION_TOKEN = MessageCode(
+        "MSG1060",
+        "Invalid Continuation Token",
+        400,
+        "Send back the X-Continuation-Token exactly as received, with the same filter body; "
+        "or drop the header to start again.",
+    )
+    UNKNOWN_TRANSACTION = MessageCode(
+        "MSG1061",
+        "Unknown Transaction",
+        404,
+        "Name a transactionID the hub delivered to you (D0.transactionID).",
+    )
+    REQUEUE_RUNNING = MessageCode(
+        "MSG4060",
+        "Requeue Already Running",
+        429,
+        "Only one requeue per recipient runs at a time: follow the running one with requeueStatus, then retry.",
+        retryable=True,
+    )
     INTERNAL_ERROR = MessageCode(
         "MSG5000", "Internal Server Error", 500, "Retry later; the hub recorded the fault.", retryable=True
     )

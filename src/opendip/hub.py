@@ -14,7 +14,9 @@ from opendip.participants.registry import Registry
 from opendip.participants.service import ParticipantService
 
 if TYPE_CHECKING:
+    from opendip.accounts.parts import Access
     from opendip.delivery import DeliveryWorker
+    from opendip.status.runtime import StatusParts
 
 
 @dataclass
@@ -27,3 +29,5 @@ class Hub:
     ingest: IngestService
     participants: ParticipantService
     worker: DeliveryWorker | None = None
+    access: Access | None = None  # issue 5: users, sessions, keys, certificates, limits, proving
+    status: StatusParts | None = None  # issue 6: L4 statuses, tracking, replay/requeue, expectations

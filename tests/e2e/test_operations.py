@@ -18,7 +18,8 @@ def send_one(cast_hub: HubProcess, creds, n: int = 1) -> str:  # type: ignore[no
     from opendip.messages.client import DipClient
 
     with DipClient(cast_hub.base_url, creds) as client:
-        response = client.send("IF-043", [connection_type_change(REGS, "REGS", [SUP], mpan=mpan_core(n), distributor=LDSO)])
+        payload = connection_type_change(REGS, "REGS", [SUP], mpan=mpan_core(n), distributor=LDSO)
+        response = client.send("IF-043", [payload])
     assert response.status_code == 201, response.text
     return str(response.json()["messageArray"][0]["transactionID"])
 

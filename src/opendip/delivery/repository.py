@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement, Table, and_, bindparam, func, or_, select,
 
 from opendip.db import models
 from opendip.db.engine import Database
+from opendip.participants.tables import participant_profiles
 from opendip.status.journal import Outbound, Stage, entry, record
 
 # models exposes `Model.__table__`, typed as a FromClause; UPDATE needs the Table.
@@ -80,7 +81,19 @@ def _due(now: float) -> ColumnElement[bool]:
         d.state == DeliveryState.PENDING.value,
         d.next_attempt_at <= now,
         or_(d.lease_until.is_(None), d.lease_until < now),
+        _receiving(),
     )
+
+
+def _receiving() -> ColumnElement[bool]:
+    """Issue 5: skip recipients that stopped their inbound API.
+
+    Their rows stay pending (no attempt counted, nothing journalled as failed)
+    and flow, oldest first, as soon as the participant starts receiving again.
+    """
+    profiles = participant_profiles.c
+    stopped = select(profiles.dip_id).where(profiles.receiving_stopped_at.is_not(None))
+    return deliveries.c.recipient_dip_id.not_in(stopped)
 
 
 _CLAIM_COLUMNS = (

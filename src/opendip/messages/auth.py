@@ -106,6 +106,8 @@ def authorise_sender(
         )
     if not registered.active:
         raise AuthorisationError(Msg.PARTICIPANT_SUSPENDED, f"participant {sender} is suspended")
+    if registered.sending_stopped:  # issue 5: the participant stopped its outbound sending
+        raise AuthorisationError(Msg.SENDING_STOPPED, f"participant {sender} has stopped its outbound sending")
     if interface.sender_roles and role not in interface.sender_roles:
         raise AuthorisationError(
             Msg.ROLE_NOT_ENTITLED,

@@ -8,6 +8,7 @@ Nothing is answered 201 before `store` has committed.
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -28,9 +29,15 @@ from opendip.messages.auth import Caller, authorise_sender
 from opendip.messages.envelope import payload_of
 from opendip.messages.responses import ResponseItem
 from opendip.participants.registry import Registry
+from opendip.status.duplicates import DuplicateScreen, Finding, Incoming
 from opendip.status.journal import Addressing, Inbound, Stage, entry
 
 log = structlog.get_logger(__name__)
+
+
+def log_details_enabled() -> bool:
+    """Per-transaction ingest logging (every accepted ID) when the hub runs at DEBUG."""
+    return logging.getLogger().isEnabledFor(logging.DEBUG)
 
 
 @dataclass
@@ -64,6 +71,7 @@ class IngestService:
         self._registry = registry
         self._settings = settings
         self._on_stored = on_stored
+        self._content = DuplicateScreen.from_settings(settings)
 
     def prepare(self, caller: Caller, interface_id: str, items: list[Any], started: float) -> Prepared:
         interface = self._catalogue.interface(interface_id)
@@ -117,18 +125,29 @@ class IngestService:
             try:
                 with self._db.begin() as conn:
                     self._mark_duplicates(prepared, conn)
+                    findings = self._screen_content(prepared, conn)
                     repository.store_batch(conn, *self._rows(prepared))
+                    self._content.record(conn, prepared.interface_id, findings)
                 break
             except IntegrityError:
                 if attempt == 2:
                     raise
         items = [c.item for c in prepared.candidates]
-        log.info(
-            "batch ingested",
-            interface=prepared.interface_id,
-            accepted=[i.transaction_id for i in items if i.accepted],
-            rejected={i.transaction_id: i.msg.spec.code for i in items if not i.accepted},
-        )
+        if len(items) == 1 or log_details_enabled():
+            log.info(
+                "batch ingested",
+                interface=prepared.interface_id,
+                accepted=[i.transaction_id for i in items if i.accepted],
+                rejected={i.transaction_id: i.msg.spec.code for i in items if not i.accepted},
+            )
+        else:  # one line per batch: the IDs of a 500-message batch cost more to log than to store
+            log.info(
+                "batch ingested",
+                interface=prepared.interface_id,
+                accepted=sum(1 for i in items if i.accepted),
+                first=items[0].transaction_id,
+                rejected={i.transaction_id: i.msg.spec.code for i in items if not i.accepted},
+            )
         for item in items:
             if item.accepted:
                 metrics.ACCEPTED.labels(prepared.interface_id).inc()
@@ -150,6 +169,28 @@ class IngestService:
                 if ref in known:
                     self._reject(c, Msg.DUPLICATE_REFERENCE, f"senderUniqueReference {ref} was already accepted")
                 known.add(ref)
+
+    def _screen_content(self, prepared: Prepared, conn: Any) -> list[Finding | None]:
+        """Same content under a new reference: status/duplicates.py decides, this applies its verdicts."""
+        accepted = [c for c in prepared.candidates if c.item.accepted and c.payload is not None]
+        incoming = [
+            Incoming(
+                c.item.transaction_id or "",
+                c.item.sender_id or "",
+                (c.payload["CommonBlock"].get("M0") or {}).get("MPANCore"),
+                content_hash(prepared.interface_id, c.payload),
+                c.received_at,
+            )
+            for c in accepted
+            if c.payload is not None
+        ]
+        findings = self._content.screen(conn, prepared.interface_id, incoming)
+        for c, finding in zip(accepted, findings, strict=True):
+            if finding is not None and finding.rejected:
+                self._reject(c, Msg.DUPLICATE_CONTENT, finding.reason)
+            elif finding is not None:
+                c.item.help = f"Accepted, and flagged: {finding.reason}."
+        return findings
 
     def _rows(self, prepared: Prepared) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
         message_rows: list[dict[str, Any]] = []
@@ -206,8 +247,7 @@ class IngestService:
         a0["always"] = c.addressed.always
         common["A0"] = a0
         mpan = (common.get("M0") or {}).get("MPANCore")
-        custom = orjson.dumps(c.payload.get("CustomBlock"), option=orjson.OPT_SORT_KEYS)
-        content = hashlib.sha256(f"{interface_id}|{mpan}|".encode() + custom).hexdigest()
+        content = content_hash(interface_id, c.payload)
         return {
             "transaction_id": c.item.transaction_id,
             "interface_id": interface_id,
@@ -253,6 +293,13 @@ class IngestService:
         if candidate.payload is not None:
             return str(candidate.payload["CommonBlock"]["S1"]["senderRoleID"])
         return caller.participant.role
+
+
+def content_hash(interface_id: str, payload: dict[str, Any]) -> str:
+    """What makes two messages "the same content": interface, MPAN and the CustomBlock."""
+    mpan = (payload["CommonBlock"].get("M0") or {}).get("MPANCore")
+    custom = orjson.dumps(payload.get("CustomBlock"), option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(f"{interface_id}|{mpan}|".encode() + custom).hexdigest()
 
 
 def _text(value: Any) -> str | None:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
-from urllib.parse import urlsplit
 
 import anyio
 import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from opendip.accounts.audit import Actor
 from opendip.edge import authenticated, dip_response, error_answer, hub_of, require_self
 from opendip.errors import DipError, Msg
 from opendip.messages.responses import ResponseItem, standard_response
@@ -28,16 +29,21 @@ def parse_pubconfig(body: bytes, hub_limit: int) -> tuple[str, int | None, int |
     if unknown:
         raise DipError(Msg.SCHEMA_FAILURE, f"$.{unknown[0]}: unknown key")
     url = data.get("callbackURL")
-    if not isinstance(url, str) or not _is_http_url(url):
+    if not isinstance(url, str) or not url:
         raise DipError(Msg.SCHEMA_FAILURE, "$.callbackURL: must be an absolute http or https URL")
+    # The webhook guard (participants/urls.py) then checks the URL itself, when it is stored.
     count = _positive_int(data, "maxMessageCount", 1000)
     size = _positive_int(data, "maxPayloadSize", hub_limit)
     return url, count, size
 
 
-def _is_http_url(url: str) -> bool:
-    parts = urlsplit(url)
-    return parts.scheme in {"http", "https"} and bool(parts.hostname) and not any(c in url for c in "\r\n ")
+def _hub_endpoints(request: Request) -> list[tuple[str, int]]:
+    """Where this hub is answering, so a webhook can never point back at it."""
+    server = request.scope.get("server")
+    endpoints = [(str(server[0]), int(server[1]))] if server and server[1] else []
+    if request.url.hostname and request.url.port:
+        endpoints.append((request.url.hostname, request.url.port))
+    return endpoints
 
 
 def _positive_int(data: dict[str, Any], key: str, ceiling: int) -> int | None:
@@ -59,7 +65,13 @@ async def set_pubconfig(interface_id: str, recipient_id: str, request: Request) 
         if hub.catalogue.interface(interface_id) is None:
             raise DipError(Msg.UNKNOWN_CHANNEL, f"{interface_id} is not a catalogued interface")
         url, count, size = parse_pubconfig(body, hub.settings.default_max_payload_size)
-        await anyio.to_thread.run_sync(hub.participants.set_webhook, recipient_id, interface_id, url, count, size)
+        policy = hub.participants.webhook_policy.with_hub(_hub_endpoints(request))
+        actor = Actor(f"participant:{caller.dip_id}", request.client.host if request.client else "unknown")
+        await anyio.to_thread.run_sync(
+            functools.partial(
+                hub.participants.set_webhook, recipient_id, interface_id, url, count, size, policy=policy, actor=actor
+            )
+        )
     except DipError as exc:
         return error_answer(exc)
     if hub.worker is not None:
@@ -75,7 +87,10 @@ async def delete_pubconfig(interface_id: str, recipient_id: str, request: Reques
     try:
         caller, _ = await authenticated(request, hub)
         require_self(caller, hub, recipient_id)
-        removed = await anyio.to_thread.run_sync(hub.participants.remove_webhook, recipient_id, interface_id.upper())
+        actor = Actor(f"participant:{caller.dip_id}", request.client.host if request.client else "unknown")
+        removed = await anyio.to_thread.run_sync(
+            functools.partial(hub.participants.remove_webhook, recipient_id, interface_id.upper(), actor=actor)
+        )
         if not removed:
             raise DipError(Msg.NOT_FOUND, f"no webhook is set for {interface_id.upper()} and {recipient_id}")
     except DipError as exc:

@@ -31,6 +31,12 @@ class ParticipantView:
     name: str
     status: str
     default_webhook_url: str | None
+    organisation_id: str | None = None
+    sending_stopped: bool = False
+    receiving_stopped: bool = False
+    rate_per_second: float | None = None
+    rate_burst: int | None = None
+    daily_quota: int | None = None
 
     @property
     def active(self) -> bool:
@@ -48,15 +54,18 @@ class CertificateStatus:
 @dataclass(frozen=True)
 class RegistrySnapshot:
     participants: dict[str, ParticipantView] = field(default_factory=dict)
-    keys: dict[str, str] = field(default_factory=dict)
+    keys: dict[str, tuple[str, float | None]] = field(default_factory=dict)
+    """key hash -> (DIP ID, time the key stops working: a rotated key's overlap end, or None)."""
     represented_by: dict[str, frozenset[str]] = field(default_factory=dict)
     certificates: dict[str, CertificateStatus] = field(default_factory=dict)
     by_role: dict[str, tuple[str, ...]] = field(default_factory=dict)
     loaded_at: float = 0.0
 
     def caller_for_key(self, api_key: str) -> ParticipantView | None:
-        dip_id = self.keys.get(hash_api_key(api_key))
-        return self.participants.get(dip_id) if dip_id else None
+        found = self.keys.get(hash_api_key(api_key))
+        if found is None or (found[1] is not None and found[1] <= time.time()):
+            return None
+        return self.participants.get(found[0])
 
     def may_send_for(self, caller: str, sender: str) -> bool:
         """True when `caller` is a connection provider registered for `sender`."""
@@ -85,7 +94,7 @@ class Registry:
     def reload(self) -> RegistrySnapshot:
         with self._db.engine.connect() as conn:
             people = repository.all_participants(conn)
-            keys = repository.active_api_keys(conn)
+            keys = repository.active_api_keys(conn, time.time())
             links = repository.connection_provider_links(conn)
             certs = repository.certificate_rows(conn)
         represented: dict[str, set[str]] = defaultdict(set)
@@ -95,12 +104,22 @@ class Registry:
         views: dict[str, ParticipantView] = {}
         for p in people:
             views[p["dip_id"]] = ParticipantView(
-                p["dip_id"], p["role"], p["name"], p["status"], p["default_webhook_url"]
+                p["dip_id"],
+                p["role"],
+                p["name"],
+                p["status"],
+                p["default_webhook_url"],
+                organisation_id=p.get("organisation_id"),
+                sending_stopped=p.get("sending_stopped_at") is not None,
+                receiving_stopped=p.get("receiving_stopped_at") is not None,
+                rate_per_second=p.get("rate_per_second"),
+                rate_burst=p.get("rate_burst"),
+                daily_quota=p.get("daily_quota"),
             )
             by_role[p["role"]].append(p["dip_id"])
         self._snapshot = RegistrySnapshot(
             participants=views,
-            keys=dict(keys),
+            keys={key_hash: (dip_id, until) for key_hash, dip_id, until in keys},
             represented_by={k: frozenset(v) for k, v in represented.items()},
             certificates={
                 c["fingerprint"]: CertificateStatus(c["dip_id"], c["serial"], c["revoked_at"], c["revocation_reason"])

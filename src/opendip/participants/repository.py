@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, delete, or_, select, update
 
 from opendip.db.models import api_keys, certificates, dcp_links, participants, webhooks
+from opendip.participants.tables import participant_profiles
 
 
 def insert_participant(conn: Connection, row: dict[str, Any]) -> None:
@@ -25,17 +26,40 @@ def get_participant(conn: Connection, dip_id: str) -> dict[str, Any] | None:
 
 
 def all_participants(conn: Connection) -> list[dict[str, Any]]:
-    return [dict(r) for r in conn.execute(select(participants).order_by(participants.c.dip_id)).mappings()]
+    """Every participant with its profile (organisation, stop/start, limits) where it has one."""
+    p = participant_profiles.c
+    query = (
+        select(
+            participants,
+            p.organisation_id,
+            p.mpid,
+            p.receiving_stopped_at,
+            p.sending_stopped_at,
+            p.rate_per_second,
+            p.rate_burst,
+            p.daily_quota,
+        )
+        .join_from(participants, participant_profiles, participants.c.dip_id == p.dip_id, isouter=True)
+        .order_by(participants.c.dip_id)
+    )
+    return [dict(r) for r in conn.execute(query).mappings()]
 
 
 def insert_api_key(conn: Connection, row: dict[str, Any]) -> None:
     conn.execute(api_keys.insert(), row)
 
 
-def active_api_keys(conn: Connection) -> list[tuple[str, str]]:
-    """(key_hash, dip_id) for every key not revoked."""
-    rows = conn.execute(select(api_keys.c.key_hash, api_keys.c.dip_id).where(api_keys.c.revoked_at.is_(None)))
-    return [(r[0], r[1]) for r in rows]
+def active_api_keys(conn: Connection, now: float) -> list[tuple[str, str, float | None]]:
+    """(key_hash, dip_id, until) for every key still working.
+
+    A rotated key keeps working until its `revoked_at`, which rotation sets
+    in the future (the overlap); revocation sets it to now.
+    """
+    k = api_keys.c
+    rows = conn.execute(
+        select(k.key_hash, k.dip_id, k.revoked_at).where(or_(k.revoked_at.is_(None), k.revoked_at > now))
+    )
+    return [(r[0], r[1], r[2]) for r in rows]
 
 
 def insert_certificate(conn: Connection, row: dict[str, Any]) -> None:
@@ -99,3 +123,55 @@ def get_webhook(conn: Connection, recipient: str, interface_id: str) -> dict[str
         .first()
     )
     return dict(row) if row else None
+
+
+def certificate_owners(conn: Connection, fingerprint_or_serial: str) -> list[tuple[str, str]]:
+    """(dip_id, fingerprint) of the certificates a fingerprint or hex serial names."""
+    key = fingerprint_or_serial.lower()
+    c = certificates.c
+    rows = conn.execute(select(c.dip_id, c.fingerprint).where((c.fingerprint == key) | (c.serial == key)))
+    return [(r[0], r[1]) for r in rows]
+
+
+def replace_connection_provider_links(conn: Connection, dcp_dip_id: str, participant_ids: Iterable[str]) -> None:
+    conn.execute(delete(dcp_links).where(dcp_links.c.dcp_dip_id == dcp_dip_id))
+    link_connection_provider(conn, dcp_dip_id, participant_ids)
+
+
+def api_key_rows(conn: Connection, dip_id: str) -> list[dict[str, Any]]:
+    k = api_keys.c
+    query = select(k.id, k.prefix, k.created_at, k.revoked_at).where(k.dip_id == dip_id).order_by(k.id)
+    return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def expire_api_keys(conn: Connection, dip_id: str, until: float, *, key_id: int | None = None) -> int:
+    """Make keys stop working at `until`: all of a participant's live keys, or one.
+
+    A key already due to stop earlier keeps its earlier time.
+    """
+    k = api_keys.c
+    query = update(api_keys).where(k.dip_id == dip_id, or_(k.revoked_at.is_(None), k.revoked_at > until))
+    if key_id is not None:
+        query = query.where(k.id == key_id)
+    return conn.execute(query.values(revoked_at=until)).rowcount
+
+
+def certificates_of(conn: Connection, dip_id: str | None = None) -> list[dict[str, Any]]:
+    c = certificates.c
+    cols = [c.fingerprint, c.dip_id, c.serial, c.issuer, c.not_before, c.not_after, c.revoked_at, c.revocation_reason]
+    query = select(*cols).order_by(c.not_after.desc())
+    if dip_id is not None:
+        query = query.where(c.dip_id == dip_id)
+    return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def certificate_pem(conn: Connection, fingerprint: str) -> str | None:
+    c = certificates.c
+    return conn.execute(select(c.pem).where(c.fingerprint == fingerprint.lower())).scalar_one_or_none()
+
+
+def revoked_serials(conn: Connection) -> list[tuple[str, str, float]]:
+    """(issuer, hex serial, revoked_at) of every revoked certificate, for the CRL."""
+    c = certificates.c
+    rows = conn.execute(select(c.issuer, c.serial, c.revoked_at).where(c.revoked_at.is_not(None)))
+    return [(r[0], r[1], float(r[2])) for r in rows]

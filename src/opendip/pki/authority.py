@@ -157,13 +157,15 @@ class CertificateAuthority:
         not_after: datetime | None = None,
         public_key: rsa.RSAPublicKey | None = None,
         server_names: Sequence[str] = (),
+        crl_url: str | None = None,
     ) -> IssuedCertificate:
         """Issue a signing (and optionally TLS) certificate bound to `dip_id`.
 
         `not_before`/`not_after` exist so tests can mint expired and
         not-yet-valid certificates; otherwise the certificate is valid from a
         few minutes ago for `days`. With no `public_key` a fresh RSA 2048 key
-        is generated and returned.
+        is generated and returned. `crl_url` names where relying parties
+        fetch this CA's revocation list (a CRL distribution point).
         """
         if not (len(dip_id) == 10 and dip_id.isascii() and dip_id.isdigit()):
             raise ValueError(f"a DIP ID is 10 digits, got {dip_id!r}")
@@ -176,7 +178,7 @@ class CertificateAuthority:
         end = not_after or (not_before or now) + timedelta(days=days)
         names: list[x509.GeneralName] = [x509.UniformResourceIdentifier(f"{DIP_ID_URI_PREFIX}{dip_id}")]
         names.extend(_general_name(server_name) for server_name in server_names)
-        certificate = (
+        builder = (
             x509.CertificateBuilder()
             .subject_name(
                 x509.Name(
@@ -203,8 +205,11 @@ class CertificateAuthority:
             .add_extension(x509.SubjectAlternativeName(names), critical=False)
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(self._key.public_key()), critical=False)
-            .sign(self._key, hashes.SHA256())
         )
+        if crl_url:
+            point = x509.DistributionPoint([x509.UniformResourceIdentifier(crl_url)], None, None, None)
+            builder = builder.add_extension(x509.CRLDistributionPoints([point]), critical=False)
+        certificate = builder.sign(self._key, hashes.SHA256())
         return IssuedCertificate(
             certificate_pem=certificate.public_bytes(serialization.Encoding.PEM),
             key_pem=key_pem(key) if key is not None else None,
@@ -215,7 +220,9 @@ class CertificateAuthority:
             dip_id=dip_id,
         )
 
-    def issue_from_csr(self, csr_pem: bytes, dip_id: str, organisation: str, days: int = 365) -> IssuedCertificate:
+    def issue_from_csr(
+        self, csr_pem: bytes, dip_id: str, organisation: str, days: int = 365, crl_url: str | None = None
+    ) -> IssuedCertificate:
         """Issue for a participant who keeps their own key; ValueError if the CSR is unusable.
 
         Only the CSR's key is taken: the subject and SANs are the CA's
@@ -230,7 +237,7 @@ class CertificateAuthority:
         public_key = csr.public_key()
         if not isinstance(public_key, rsa.RSAPublicKey):
             raise ValueError(f"DIP signatures need an RSA key, the CSR has {type(public_key).__name__}")
-        return self.issue(dip_id, organisation, days=days, public_key=public_key)
+        return self.issue(dip_id, organisation, days=days, public_key=public_key, crl_url=crl_url)
 
     def crl(self, revoked: Iterable[tuple[int, datetime]]) -> bytes:
         """A PEM CRL, signed by this CA, listing `(serial, revoked_at)` pairs; valid for 7 days."""

@@ -58,8 +58,13 @@ def key_pem(key: rsa.RSAPrivateKey) -> bytes:
 
 
 def load_rsa_key(path: Path) -> rsa.RSAPrivateKey:
-    """Load an unencrypted PEM key, refusing non-RSA keys (DIP signatures are RSA)."""
-    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    """Load an unencrypted PEM key, refusing non-RSA keys (DIP signatures are RSA).
+
+    These are the hub's own keys (CA and hub identity), written by us with
+    mode 0600, so the RSA consistency check (~0.1 s a key, several loads per
+    start) is skipped; `same_key` still proves each matches its certificate.
+    """
+    key = serialization.load_pem_private_key(path.read_bytes(), password=None, unsafe_skip_rsa_key_validation=True)
     if not isinstance(key, rsa.RSAPrivateKey):
         raise TypeError(f"{path}: expected an RSA private key, found {type(key).__name__}")
     return key

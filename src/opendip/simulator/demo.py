@@ -53,6 +53,7 @@ async def run_demo(settings: Settings, host: str, port: int, interval: float, co
         await asyncio.sleep(0.05)
     base = f"http://{host}:{port}"
     console.print(f"[bold green]OpenDIP hub[/] at {base}  (metrics {base}/metrics, API docs {base}/docs)")
+    console.print(f"[bold green]portal[/] {base}/portal  (a message's page: {base}/portal/messages/<transactionID>)")
     console.print(f"data dir {settings.data_dir.resolve()}; Ctrl-C to stop")
     try:
         await _send_loop(console, settings, base, interval, count)

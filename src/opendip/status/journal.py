@@ -21,6 +21,8 @@ class Stage(StrEnum):
     ADDRESSING = "Addressing"
     OUTBOUND = "Outbound"
     STATUS_MESSAGE = "StatusMessage"
+    EXPECTATION = "Expectation"  # OpenDIP: an expected response or L4 status came due unmet
+    REPLAY = "Replay"  # OpenDIP: a requeue put the message back in the outbox
 
 
 class Inbound(StrEnum):
@@ -45,6 +47,32 @@ class Outbound(StrEnum):
     RETRIES_EXHAUSTED = "RetriesExhausted"
     EXCEPTION = "Exception"
     PAUSED = "Paused"
+
+
+class StatusMessage(StrEnum):
+    """Passing a recipient's L4 status on to the original sender's status webhook."""
+
+    RECEIVED = "Received"  # OpenDIP: the L4 reached the hub, before it is passed on
+    DELIVERED = "Delivered"
+    DELIVERY_FAILURE = "DeliveryFailure"
+    RETRYING = "Retrying"
+    UNKNOWN_DELIVERY_STATUS = "UnknownDeliveryStatus"
+    PAUSED = "Paused"
+
+
+class InboundFlag(StrEnum):
+    """Accepted, with a warning the tracker shows (Inbound stage)."""
+
+    DUPLICATE_CONTENT = "DuplicateContent"
+
+
+class Expectation(StrEnum):
+    OVERDUE = "Overdue"
+    RESOLVED_LATE = "ResolvedLate"
+
+
+class Replay(StrEnum):
+    REQUEUED = "Requeued"
 
 
 def entry(

@@ -1,0 +1,1 @@
+"""Portal and admin accounts: users, roles, sessions, CSRF and the append-only audit log."""

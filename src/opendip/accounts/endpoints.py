@@ -1,0 +1,132 @@
+"""Sign-in and sign-out: the login page, its form, and a JSON session endpoint for scripts.
+
+The login form is protected against login CSRF with a double-submit token
+(a cookie and a hidden field that must match). After sign-in the browser
+holds only a random session token in an HttpOnly, SameSite=Lax cookie,
+Secure whenever the hub is served over HTTPS or runs in production mode.
+"""
+
+from __future__ import annotations
+
+import secrets
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from opendip.accounts.admin_http import access_of, answer, json_body, run
+from opendip.accounts.sessions import LOGIN_CSRF_COOKIE, SESSION_COOKIE, same_token
+from opendip.accounts.templating import page
+from opendip.accounts.web import check_csrf, check_origin, cookie_secure, source_of, viewer_of
+from opendip.edge import hub_of
+from opendip.errors import DipError, Msg
+
+router = APIRouter(tags=["accounts"], include_in_schema=False)
+api = APIRouter(prefix="/admin", tags=["admin"])
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site: never an absolute or scheme-relative URL (no open redirect)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/portal"
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else "/portal"
+
+
+def _login_page(request: Request, next_path: str, status: int = 200, **context: object) -> Response:
+    token = secrets.token_urlsafe(24)
+    response = page(request, "login.html", status, login_csrf=token, next=next_path, username="", **context)
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=cookie_secure(request, hub_of(request)),
+        path="/login",
+        max_age=3600,
+    )
+    return response
+
+
+@router.get("/login")
+async def login_form(request: Request, next: str | None = None) -> Response:
+    return _login_page(request, safe_next(next))
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    hub = hub_of(request)
+    access = access_of(hub)
+    form = await request.form()
+    next_path = safe_next(str(form.get("next") or ""))
+    try:
+        check_origin(request)
+        if not same_token(str(form.get("csrf_token") or ""), request.cookies.get(LOGIN_CSRF_COOKIE)):
+            raise DipError(Msg.CSRF_FAILED, "the sign-in form expired; it has been reloaded")
+        signed = await run(
+            access.users.sign_in, str(form.get("username") or ""), str(form.get("password") or ""), source_of(request)
+        )
+    except DipError as exc:
+        error = {"message": exc.msg.spec.message, "help": exc.help}
+        return _login_page(request, next_path, exc.http_status, error=error)
+    session = await run(access.sessions.open, signed.user_id, signed.username, source_of(request))
+    response = RedirectResponse(next_path, status_code=303)
+    _set_session_cookie(request, response, session.token)
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    hub = hub_of(request)
+    viewer = await run(viewer_of, request, hub)
+    if viewer is not None:
+        form = await request.form()
+        check_csrf(request, viewer, str(form.get("csrf_token") or ""))
+        await run(access_of(hub).sessions.close, viewer)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@api.post("/session")
+async def open_session(request: Request) -> Response:
+    """For scripts and tests: sign in with JSON; answers the CSRF token to send as X-CSRF-Token."""
+    if (request.headers.get("content-type") or "").split(";")[0].strip() != "application/json":
+        raise DipError(Msg.UNSUPPORTED_MEDIA_TYPE, "sign in with Content-Type: application/json")
+    check_origin(request)
+    access = access_of(hub_of(request))
+    data = await json_body(request, {"username", "password"}, {"username", "password"})
+    signed = await run(access.users.sign_in, str(data["username"]), str(data["password"]), source_of(request))
+    session = await run(access.sessions.open, signed.user_id, signed.username, source_of(request))
+    response = answer(
+        {"username": signed.username, "csrfToken": session.csrf_token, "expiresAt": session.expires_at}, 201
+    )
+    _set_session_cookie(request, response, session.token)
+    return response
+
+
+@api.delete("/session")
+async def close_session(request: Request) -> Response:
+    hub = hub_of(request)
+    viewer = await run(viewer_of, request, hub)
+    if viewer is None:
+        raise DipError(Msg.NOT_SIGNED_IN, "no session to close")
+    check_csrf(request, viewer)
+    await run(access_of(hub).sessions.close, viewer)
+    response = answer({"signedOut": viewer.username})
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+def _set_session_cookie(request: Request, response: Response, token: str) -> None:
+    hub = hub_of(request)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        secure=cookie_secure(request, hub),
+        path="/",
+        max_age=int(hub.settings.session_ttl_seconds),
+    )

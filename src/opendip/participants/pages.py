@@ -1,0 +1,241 @@
+"""Management pages (portal forms) for participants and their certificates.
+
+Each form posts back with the session's CSRF token; each action calls the
+same service the CLI and the admin API call, so the rules, the audit entries
+and the error texts are the same whichever way a change is made. Secrets
+(a new API key, a generated private key) appear once, on the page that
+answers the form, and are never stored or logged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from opendip.accounts.admin_http import access_of, change, run
+from opendip.accounts.pages import SignInNeeded, form_of, page_viewer, problem
+from opendip.accounts.pages import router as accounts_pages
+from opendip.accounts.roles import Permission
+from opendip.accounts.templating import page
+from opendip.accounts.viewer import Viewer
+from opendip.edge import hub_of
+from opendip.errors import DipError, Msg
+from opendip.participants import views
+from opendip.participants.controls import Direction
+
+router = APIRouter(prefix="/manage", tags=["manage"], include_in_schema=False)
+router.include_router(accounts_pages, prefix="")
+
+_ACTIONS: dict[str, Permission] = {
+    "edit": Permission.EDIT_PARTICIPANTS,
+    "suspend": Permission.MANAGE_PARTICIPANTS,
+    "reinstate": Permission.MANAGE_PARTICIPANTS,
+    "receiving-stop": Permission.CONTROL_TRAFFIC,
+    "receiving-start": Permission.CONTROL_TRAFFIC,
+    "sending-stop": Permission.CONTROL_TRAFFIC,
+    "sending-start": Permission.CONTROL_TRAFFIC,
+    "rotate-key": Permission.MANAGE_KEYS,
+    "revoke-key": Permission.MANAGE_KEYS,
+    "issue-certificate": Permission.MANAGE_CERTIFICATES,
+    "revoke-certificate": Permission.MANAGE_CERTIFICATES,
+    "prove": Permission.RUN_PROVING,
+}
+
+
+@router.get("")
+async def home() -> Response:
+    return RedirectResponse("/manage/participants", status_code=303)
+
+
+async def _list_page(request: Request, viewer: Viewer, status: int = 200, **context: Any) -> Response:
+    rows = await run(views.list_participants, hub_of(request).db, viewer)
+    return page(
+        request,
+        "participants.html",
+        status,
+        viewer=viewer,
+        nav="participants",
+        participants=rows,
+        can_create=viewer.can(Permission.MANAGE_PARTICIPANTS),
+        **context,
+    )
+
+
+@router.get("/participants")
+async def list_page(request: Request) -> Response:
+    try:
+        viewer = await page_viewer(request)
+    except SignInNeeded as redirect:
+        return redirect.response
+    return await _list_page(request, viewer)
+
+
+@router.post("/participants")
+async def create(request: Request) -> Response:
+    try:
+        viewer = await page_viewer(request)
+    except SignInNeeded as redirect:
+        return redirect.response
+    hub = hub_of(request)
+    try:
+        form = await form_of(request, viewer)
+        viewer.require(Permission.MANAGE_PARTICIPANTS)
+        created = await change(
+            hub,
+            hub.participants.add,
+            form.get("dip_id", "").strip(),
+            form.get("role", "").strip(),
+            form.get("name", ""),
+            webhook=form.get("webhook") or None,
+            organisation=form.get("organisation") or None,
+            mpid=form.get("mpid") or None,
+            csr_pem=form["csr"].encode() if form.get("csr", "").strip() else None,
+            actor=viewer.actor,
+        )
+    except DipError as exc:
+        return await _list_page(request, viewer, exc.http_status, error=problem(exc))
+    secrets = {"API key (shown once)": created.api_key, "Certificate": created.certificate_pem}
+    if created.key is not None:
+        secrets["Private key (shown once)"] = created.key.read_text()
+    return await _list_page(request, viewer, 201, notice=f"Participant {created.dip_id} registered.", secrets=secrets)
+
+
+async def _detail_page(request: Request, viewer: Viewer, dip_id: str, status: int = 200, **context: Any) -> Response:
+    access = access_of(hub_of(request))
+    participant = await run(views.describe, hub_of(request).db, dip_id)
+    provings = await run(access.proving.history, dip_id, 10)
+    can = {name: viewer.can(permission) for name, permission in _ACTIONS.items()}
+    return page(
+        request,
+        "participant.html",
+        status,
+        viewer=viewer,
+        nav="participants",
+        p=participant,
+        provings=provings,
+        can=can,
+        **context,
+    )
+
+
+@router.get("/participants/{dip_id}")
+async def detail(dip_id: str, request: Request) -> Response:
+    try:
+        viewer = await page_viewer(request)
+        viewer.require(Permission.READ, dip_id)
+    except SignInNeeded as redirect:
+        return redirect.response
+    except DipError as exc:
+        return await _list_page(request, viewer, exc.http_status, error=problem(exc))
+    try:
+        return await _detail_page(request, viewer, dip_id)
+    except DipError as exc:
+        return await _list_page(request, viewer, exc.http_status, error=problem(exc))
+
+
+@router.post("/participants/{dip_id}/{action}")
+async def act(dip_id: str, action: str, request: Request) -> Response:
+    try:
+        viewer = await page_viewer(request)
+    except SignInNeeded as redirect:
+        return redirect.response
+    try:
+        form = await form_of(request, viewer)
+        permission = _ACTIONS.get(action)
+        if permission is None:
+            raise DipError(Msg.NOT_FOUND, f"no action {action!r}")
+        viewer.require(permission, dip_id)
+        notice, secrets = await _perform(request, viewer, dip_id, action, form)
+    except DipError as exc:
+        try:
+            return await _detail_page(request, viewer, dip_id, exc.http_status, error=problem(exc))
+        except DipError:
+            return await _list_page(request, viewer, exc.http_status, error=problem(exc))
+    return await _detail_page(request, viewer, dip_id, notice=notice, secrets=secrets)
+
+
+async def _perform(
+    request: Request, viewer: Viewer, dip_id: str, action: str, form: dict[str, str]
+) -> tuple[str, dict[str, str]]:
+    hub = hub_of(request)
+    access = access_of(hub)
+    actor = viewer.actor
+    if action == "edit":
+        await change(
+            hub,
+            hub.participants.update,
+            dip_id,
+            name=form.get("name") or None,
+            webhook=form.get("webhook") or None,
+            actor=actor,
+        )
+        return "Saved.", {}
+    if action in ("suspend", "reinstate"):
+        await change(hub, hub.participants.set_status, dip_id, "suspended" if action == "suspend" else "active", actor)
+        return f"Participant {action}d.", {}
+    if action.startswith(("receiving-", "sending-")):
+        direction, verb = action.split("-")
+        await change(hub, access.traffic.set_stopped, dip_id, Direction(direction), verb == "stop", actor=actor)
+        if verb == "start" and hub.worker is not None:
+            hub.worker.wake()
+        return f"{direction.capitalize()} {'stopped' if verb == 'stop' else 'started'}.", {}
+    if action == "rotate-key":
+        key = await change(hub, access.keys.rotate, dip_id, actor=actor)
+        return "New API key issued; older keys keep working for the overlap.", {"API key (shown once)": key.api_key}
+    if action == "revoke-key":
+        await change(hub, access.keys.revoke, dip_id, _int(form.get("key_id")), actor=actor)
+        return "API key revoked.", {}
+    if action == "issue-certificate":
+        csr = form.get("csr", "").strip()
+        issued = await change(
+            hub,
+            access.certificates.issue,
+            dip_id,
+            csr_pem=csr.encode() if csr else None,
+            revoke_previous=form.get("revoke_previous") == "on",
+            actor=actor,
+        )
+        secrets = {"Certificate": issued.certificate_pem.decode()}
+        if issued.key_pem is not None:
+            secrets["Private key (shown once)"] = issued.key_pem.decode()
+        return f"Certificate {issued.fingerprint[:16]} issued.", secrets
+    if action == "revoke-certificate":
+        await change(
+            hub,
+            access.certificates.revoke,
+            form.get("fingerprint", ""),
+            form.get("reason") or "unspecified",
+            actor=actor,
+        )
+        return "Certificate revoked.", {}
+    record = await access.proving.prove(dip_id, actor=actor)
+    return f"Connectivity proving: {'PASS' if record.passed else 'FAIL'}.", {}
+
+
+def _int(text: str | None) -> int:
+    try:
+        return int(text or "")
+    except ValueError:
+        raise DipError(Msg.SCHEMA_FAILURE, "key_id: a whole number") from None
+
+
+@router.get("/certificates")
+async def certificates(request: Request) -> Response:
+    """Certificates within 30/14/7/1 days of expiry, and the notifications sent about them."""
+    try:
+        viewer = await page_viewer(request)
+    except SignInNeeded as redirect:
+        return redirect.response
+    access = access_of(hub_of(request))
+    warnings, _ = await run(access.expiry.scan)
+    notes = await run(access.expiry.notifications)
+    return page(
+        request,
+        "certificates.html",
+        viewer=viewer,
+        nav="certificates",
+        warnings=[w for w in warnings if viewer.sees(w.dip_id)],
+        notifications=[n for n in notes if viewer.sees(n["dip_id"])],
+    )

@@ -1,0 +1,93 @@
+"""The portal's counting queries: the dashboard's numbers and the participants page's tables.
+
+Each count is written with the same conditions (predicates.py) as the list its
+link opens, so "7 failed" on the dashboard opens exactly 7 messages. Counts of
+deliveries count distinct messages, because the lists they open list messages.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import Connection, distinct, func, select
+
+from opendip.db.models import certificates, deliveries, journal, messages, participants, webhooks
+from opendip.portal.access import Viewer
+from opendip.portal.filters import FAILED, FAILED_STATES, JournalFilter, MessageFilter, Outcome
+from opendip.portal.predicates import (
+    in_range,
+    journal_conditions,
+    message_conditions,
+    outcome_is,
+    sees_delivery,
+)
+from opendip.portal.query import Bound
+
+Counts = dict[str, dict[str, int]]
+m, d, j = messages.c, deliveries.c, journal.c
+ALL = "all"
+
+
+def interface_outcomes(conn: Connection, viewer: Viewer, since: Bound, until: Bound) -> Counts:
+    """interface -> {"all": n, "success": n, "pending": n, "failure": n} for messages received in the window."""
+    where = message_conditions(viewer, MessageFilter(since=since, until=until))
+    found: Counts = defaultdict(dict)
+    columns = (m.interface_id, func.count())
+    for interface, count in conn.execute(select(*columns).where(*where).group_by(m.interface_id)):
+        found[interface][ALL] = int(count)
+    for outcome in Outcome:
+        query = select(*columns).where(*where, outcome_is(viewer, outcome)).group_by(m.interface_id)
+        for interface, count in conn.execute(query):
+            found[interface][outcome.value] = int(count)
+    return dict(found)
+
+
+def recipient_states(conn: Connection, viewer: Viewer, since: Bound | None, until: Bound | None) -> Counts:
+    """recipient -> {state: messages, "all": n, "failed": n} over deliveries of messages received in the window."""
+    joined = deliveries.join(messages, d.transaction_id == m.transaction_id)
+    where = [sees_delivery(viewer, deliveries), *in_range(m.received_at, since, until)]
+    messages_count = func.count(distinct(d.transaction_id))
+    found: Counts = defaultdict(dict)
+    query = select(d.recipient_dip_id, d.state, messages_count).select_from(joined).where(*where)
+    for recipient, state, count in conn.execute(query.group_by(d.recipient_dip_id, d.state)):
+        found[recipient][state] = int(count)
+    query = select(d.recipient_dip_id, messages_count).select_from(joined).where(*where)
+    for recipient, count in conn.execute(query.group_by(d.recipient_dip_id)):
+        found[recipient][ALL] = int(count)
+    failed = d.state.in_([s.value for s in FAILED_STATES])
+    for recipient, count in conn.execute(query.where(failed).group_by(d.recipient_dip_id)):
+        found[recipient][FAILED] = int(count)
+    return dict(found)
+
+
+def stage_statuses(conn: Connection, viewer: Viewer, since: Bound, until: Bound) -> list[tuple[str, str, int]]:
+    """(stage, status, journal entries) for entries written in the window."""
+    where = journal_conditions(viewer, JournalFilter(since=since, until=until))
+    query = select(j.stage, j.status, func.count()).where(*where).group_by(j.stage, j.status)
+    return [(stage, status, int(count)) for stage, status, count in conn.execute(query)]
+
+
+def participant_rows(conn: Connection, viewer: Viewer) -> list[dict[str, Any]]:
+    query = select(participants).order_by(participants.c.dip_id)
+    if viewer.dip_ids is not None:
+        query = query.where(participants.c.dip_id.in_(sorted(viewer.dip_ids)))
+    return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def participant_names(conn: Connection) -> dict[str, str]:
+    """Every DIP ID's registered name: the market's directory, shown beside IDs on every page."""
+    return {row[0]: row[1] for row in conn.execute(select(participants.c.dip_id, participants.c.name))}
+
+
+def webhook_rows(conn: Connection, dip_ids: list[str]) -> list[dict[str, Any]]:
+    w = webhooks.c
+    query = select(webhooks).where(w.recipient_dip_id.in_(dip_ids)).order_by(w.recipient_dip_id, w.interface_id)
+    return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def certificate_rows(conn: Connection, dip_ids: list[str]) -> list[dict[str, Any]]:
+    c = certificates.c
+    columns = (c.dip_id, c.serial, c.fingerprint, c.not_before, c.not_after, c.revoked_at, c.revocation_reason)
+    query = select(*columns).where(c.dip_id.in_(dip_ids)).order_by(c.dip_id, c.not_after.desc())
+    return [dict(row) for row in conn.execute(query).mappings()]

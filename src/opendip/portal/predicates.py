@@ -1,0 +1,183 @@
+"""The SQL conditions every portal number and list is built from, in one place.
+
+A dashboard count and the list its link opens must use the very same
+condition, or the drill-down shows a different set than the number promised.
+So the lists (repository.py) and the counts (aggregates.py) both build their
+WHERE clauses here, and so does visibility: what a viewer may see.
+
+Visibility, for a viewer limited to some DIP IDs:
+- a message: they sent it (or were its connection provider), or it was
+  addressed to them;
+- a delivery: it is theirs, or they sent the message;
+- a journal entry: it is about their delivery, or it is about a message they
+  sent, or it is a stage common to all recipients (Inbound, Addressing) of a
+  message addressed to them. Rejected messages are never stored, so their
+  entries are matched by the sender DIP ID inside the transactionID
+  (T-<interface>-<sender>-...), the only place it is kept.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, Exists, FromClause, and_, exists, false, or_, select, true
+
+from opendip.db.models import deliveries, journal, messages
+from opendip.delivery.repository import DeliveryState
+from opendip.portal.access import Viewer
+from opendip.portal.filters import FAILED_STATES, JournalFilter, MessageFilter, Outcome, states_named
+from opendip.portal.query import Bound
+
+Condition = ColumnElement[bool]
+
+
+def _ids(viewer: Viewer) -> list[str] | None:
+    return None if viewer.dip_ids is None else sorted(viewer.dip_ids)
+
+
+def sees_message(viewer: Viewer, m: FromClause = messages) -> Condition:
+    ids = _ids(viewer)
+    if ids is None:
+        return true()
+    if not ids:
+        return false()
+    addressed = deliveries.alias("seen_d")
+    return or_(
+        m.c.sender_dip_id.in_(ids),
+        m.c.connection_provider_id.in_(ids),
+        exists(
+            select(1)
+            .select_from(addressed)
+            .where(addressed.c.transaction_id == m.c.transaction_id, addressed.c.recipient_dip_id.in_(ids))
+        ),
+    )
+
+
+def sees_delivery(viewer: Viewer, d: FromClause, m: FromClause = messages) -> Condition:
+    """`d` must be joined (or correlated) to its message `m`."""
+    ids = _ids(viewer)
+    if ids is None:
+        return true()
+    if not ids:
+        return false()
+    return or_(d.c.recipient_dip_id.in_(ids), m.c.sender_dip_id.in_(ids), m.c.connection_provider_id.in_(ids))
+
+
+def sees_journal(viewer: Viewer, j: FromClause = journal) -> Condition:
+    ids = _ids(viewer)
+    if ids is None:
+        return true()
+    if not ids:
+        return false()
+    sent = messages.alias("seen_m")
+    addressed = deliveries.alias("seen_jd")
+    return or_(
+        j.c.recipient_dip_id.in_(ids),
+        exists(
+            select(1)
+            .select_from(sent)
+            .where(
+                sent.c.transaction_id == j.c.transaction_id,
+                or_(sent.c.sender_dip_id.in_(ids), sent.c.connection_provider_id.in_(ids)),
+            )
+        ),
+        and_(
+            j.c.recipient_dip_id.is_(None),
+            exists(
+                select(1)
+                .select_from(addressed)
+                .where(addressed.c.transaction_id == j.c.transaction_id, addressed.c.recipient_dip_id.in_(ids))
+            ),
+        ),
+        # DIP IDs are ten digits, so they carry no LIKE wildcards.
+        or_(*[j.c.transaction_id.like(f"T-%-{dip_id}-%") for dip_id in ids]),
+    )
+
+
+def has_delivery(
+    viewer: Viewer,
+    m: FromClause = messages,
+    *,
+    states: tuple[DeliveryState, ...] | None = None,
+    not_states: tuple[DeliveryState, ...] | None = None,
+    recipient: str | None = None,
+) -> Exists:
+    """EXISTS a delivery of message `m` the viewer may see, in (or not in) some states, to a recipient."""
+    d = deliveries.alias("has_d")
+    conditions = [d.c.transaction_id == m.c.transaction_id, sees_delivery(viewer, d, m)]
+    if states is not None:
+        conditions.append(d.c.state.in_([s.value for s in states]))
+    if not_states is not None:
+        conditions.append(d.c.state.not_in([s.value for s in not_states]))
+    if recipient is not None:
+        conditions.append(d.c.recipient_dip_id == recipient)
+    return exists(select(1).select_from(d).where(*conditions))
+
+
+def outcome_is(viewer: Viewer, outcome: Outcome, m: FromClause = messages) -> Condition:
+    """The outcome rule for lists and counts; `outcome_of` is the same rule for one message in Python."""
+    failed = has_delivery(viewer, m, states=FAILED_STATES)
+    if outcome is Outcome.FAILURE:
+        return failed
+    if outcome is Outcome.PENDING:
+        return and_(has_delivery(viewer, m, states=(DeliveryState.PENDING,)), ~failed)
+    return and_(
+        has_delivery(viewer, m, states=(DeliveryState.DELIVERED,)),
+        ~has_delivery(viewer, m, not_states=(DeliveryState.DELIVERED,)),
+    )
+
+
+def outcome_of(states: list[str]) -> Outcome | None:
+    """The same rule for one message whose visible delivery states are known."""
+    if any(s in {f.value for f in FAILED_STATES} for s in states):
+        return Outcome.FAILURE
+    if DeliveryState.PENDING.value in states:
+        return Outcome.PENDING
+    if states:
+        return Outcome.SUCCESS
+    return None
+
+
+def in_range(column: ColumnElement[float], since: Bound | None, until: Bound | None) -> list[Condition]:
+    found: list[Condition] = []
+    if since is not None:
+        found.append(column >= since.at)
+    if until is not None:
+        found.append(column < until.at)
+    return found
+
+
+def message_conditions(viewer: Viewer, flt: MessageFilter, m: FromClause = messages) -> list[Condition]:
+    """WHERE conditions on `messages` for a filter, visibility included."""
+    found: list[Condition] = [sees_message(viewer, m)]
+    if flt.interface:
+        found.append(m.c.interface_id == flt.interface)
+    if flt.event_code:
+        found.append(m.c.event_code == flt.event_code)
+    if flt.sender:
+        found.append(m.c.sender_dip_id == flt.sender)
+    if flt.mpans:
+        found.append(m.c.mpan.in_(flt.mpans))
+    if flt.reference:
+        ref = flt.reference
+        found.append(or_(m.c.transaction_id == ref, m.c.sender_unique_reference == ref, m.c.correlation_id == ref))
+    found += in_range(m.c.received_at, flt.since, flt.until)
+    if flt.recipient or flt.state:
+        # one delivery must match both: "SUP's delivery is pending", not "some delivery to SUP, some pending"
+        states = states_named(flt.state) if flt.state else None
+        found.append(has_delivery(viewer, m, states=states, recipient=flt.recipient))
+    if flt.outcome:
+        found.append(outcome_is(viewer, flt.outcome, m))
+    return found
+
+
+def journal_conditions(viewer: Viewer, flt: JournalFilter, j: FromClause = journal) -> list[Condition]:
+    found: list[Condition] = [sees_journal(viewer, j)]
+    if flt.stage:
+        found.append(j.c.stage == flt.stage)
+    if flt.status:
+        found.append(j.c.status == flt.status)
+    if flt.recipient:
+        found.append(j.c.recipient_dip_id == flt.recipient)
+    if flt.transaction:
+        found.append(j.c.transaction_id == flt.transaction)
+    found += in_range(j.c.at, flt.since, flt.until)
+    return found

@@ -1,0 +1,125 @@
+"""The portal's row queries: message lists, one message with its deliveries and journal, journal lists.
+
+Lists are keyset-paginated on the indexes the hub already keeps
+(messages.received_at+id, journal.id): the next page starts strictly after the
+last row shown, so paging never skips or repeats rows while traffic arrives
+and costs the same on page 1 and page 10,000. There is no row cap anywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Select, and_, func, or_, select
+
+from opendip.db.models import deliveries, journal, messages
+from opendip.portal.access import Viewer
+from opendip.portal.filters import JournalFilter, MessageFilter
+from opendip.portal.predicates import journal_conditions, message_conditions, sees_delivery, sees_journal, sees_message
+
+Row = dict[str, Any]
+m, d, j = messages.c, deliveries.c, journal.c
+
+LIST_COLUMNS = (
+    m.id,
+    m.transaction_id,
+    m.interface_id,
+    m.event_code,
+    m.schema_version,
+    m.sender_dip_id,
+    m.sender_role,
+    m.sender_unique_reference,
+    m.correlation_id,
+    m.connection_provider_id,
+    m.mpan,
+    m.received_at,
+)
+
+
+def message_rows(
+    conn: Connection,
+    viewer: Viewer,
+    flt: MessageFilter,
+    *,
+    limit: int,
+    after: tuple[float, int] | None = None,
+    before: tuple[float, int] | None = None,
+) -> list[Row]:
+    """Newest first; with `before`, the `limit` rows just newer than the cursor (still newest first)."""
+    query = select(*LIST_COLUMNS).where(*message_conditions(viewer, flt))
+    if before is not None:
+        at, row_id = before
+        query = query.where(or_(m.received_at > at, and_(m.received_at == at, m.id > row_id)))
+        query = query.order_by(m.received_at.asc(), m.id.asc()).limit(limit)
+        return list(reversed(_rows(conn, query)))
+    if after is not None:
+        at, row_id = after
+        query = query.where(or_(m.received_at < at, and_(m.received_at == at, m.id < row_id)))
+    return _rows(conn, query.order_by(m.received_at.desc(), m.id.desc()).limit(limit))
+
+
+def count_messages(conn: Connection, viewer: Viewer, flt: MessageFilter) -> int:
+    query = select(func.count()).select_from(messages).where(*message_conditions(viewer, flt))
+    return int(conn.execute(query).scalar_one())
+
+
+def deliveries_of(conn: Connection, viewer: Viewer, transaction_ids: Sequence[str]) -> list[Row]:
+    """The viewer's visible deliveries of these messages, oldest first."""
+    if not transaction_ids:
+        return []
+    query = (
+        select(deliveries)
+        .join_from(deliveries, messages, d.transaction_id == m.transaction_id)
+        .where(d.transaction_id.in_(list(transaction_ids)), sees_delivery(viewer, deliveries))
+        .order_by(d.id)
+    )
+    return _rows(conn, query)
+
+
+def message(conn: Connection, viewer: Viewer, transaction_id: str) -> Row | None:
+    query = select(messages).where(m.transaction_id == transaction_id, sees_message(viewer))
+    row = conn.execute(query).mappings().first()
+    return dict(row) if row else None
+
+
+def journal_of(conn: Connection, viewer: Viewer, transaction_id: str) -> list[Row]:
+    """One message's timeline in the order it happened."""
+    query = select(journal).where(j.transaction_id == transaction_id, sees_journal(viewer)).order_by(j.at, j.id)
+    return _rows(conn, query)
+
+
+def journal_rows(
+    conn: Connection,
+    viewer: Viewer,
+    flt: JournalFilter,
+    *,
+    limit: int,
+    after: int | None = None,
+    before: int | None = None,
+) -> list[Row]:
+    """Newest entry first, keyset on the entry id."""
+    query = select(journal).where(*journal_conditions(viewer, flt))
+    if before is not None:
+        query = query.where(j.id > before).order_by(j.id.asc()).limit(limit)
+        return list(reversed(_rows(conn, query)))
+    if after is not None:
+        query = query.where(j.id < after)
+    return _rows(conn, query.order_by(j.id.desc()).limit(limit))
+
+
+def count_journal(conn: Connection, viewer: Viewer, flt: JournalFilter) -> int:
+    query = select(func.count()).select_from(journal).where(*journal_conditions(viewer, flt))
+    return int(conn.execute(query).scalar_one())
+
+
+def senders_of(conn: Connection, transaction_ids: Sequence[str]) -> dict[str, str]:
+    """transactionID -> sender DIP ID for stored messages (journal lists show who sent what)."""
+    if not transaction_ids:
+        return {}
+    query = select(m.transaction_id, m.sender_dip_id).where(m.transaction_id.in_(list(transaction_ids)))
+    return {row[0]: row[1] for row in conn.execute(query)}
+
+
+def _rows(conn: Connection, query: Select[Any]) -> list[Row]:
+    return [dict(row) for row in conn.execute(query).mappings()]

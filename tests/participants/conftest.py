@@ -1,0 +1,3 @@
+from tests.participants.support import store
+
+__all__ = ["store"]
