@@ -21,6 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -124,6 +125,15 @@ class Delivery(Base):
     __tablename__ = "deliveries"
     __table_args__ = (
         Index("ix_deliveries_due", "state", "next_attempt_at"),
+        # claims read only pending rows, oldest first per group; delivered rows would otherwise be skipped one by one
+        Index(
+            "ix_deliveries_pending",
+            "recipient_dip_id",
+            "interface_id",
+            "id",
+            postgresql_where=text("state = 'pending'"),
+            sqlite_where=text("state = 'pending'"),
+        ),
         Index("ix_deliveries_recipient", "recipient_dip_id", "interface_id", "state"),
         Index("ix_deliveries_transaction", "transaction_id"),
     )
