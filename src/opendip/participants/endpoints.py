@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import functools
-from typing import Any
 
 import anyio
-import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
@@ -14,27 +12,9 @@ from opendip.accounts.audit import Actor
 from opendip.edge import authenticated, dip_response, error_answer, hub_of, require_self
 from opendip.errors import DipError, Msg
 from opendip.messages.responses import ResponseItem, standard_response
+from opendip.participants.schemas import parse_pubconfig
 
 router = APIRouter()
-
-
-def parse_pubconfig(body: bytes, hub_limit: int) -> tuple[str, int | None, int | None]:
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise DipError(Msg.MALFORMED_JSON, str(exc)) from exc
-    if not isinstance(data, dict):
-        raise DipError(Msg.SCHEMA_FAILURE, "$: the body must be an object")
-    unknown = sorted(set(data) - {"callbackURL", "maxMessageCount", "maxPayloadSize"})
-    if unknown:
-        raise DipError(Msg.SCHEMA_FAILURE, f"$.{unknown[0]}: unknown key")
-    url = data.get("callbackURL")
-    if not isinstance(url, str) or not url:
-        raise DipError(Msg.SCHEMA_FAILURE, "$.callbackURL: must be an absolute http or https URL")
-    # The webhook guard (participants/urls.py) then checks the URL itself, when it is stored.
-    count = _positive_int(data, "maxMessageCount", 1000)
-    size = _positive_int(data, "maxPayloadSize", hub_limit)
-    return url, count, size
 
 
 def _hub_endpoints(request: Request) -> list[tuple[str, int]]:
@@ -44,15 +24,6 @@ def _hub_endpoints(request: Request) -> list[tuple[str, int]]:
     if request.url.hostname and request.url.port:
         endpoints.append((request.url.hostname, request.url.port))
     return endpoints
-
-
-def _positive_int(data: dict[str, Any], key: str, ceiling: int) -> int | None:
-    value = data.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= ceiling:
-        raise DipError(Msg.SCHEMA_FAILURE, f"$.{key}: must be a whole number from 1 to {ceiling}")
-    return value
 
 
 @router.post("/dip-channel/{interface_id}/pubconfig/{recipient_id}", tags=["webhooks"])

@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 
 from opendip.errors import DipError, Msg
+from opendip.participants.schemas import parse_pubconfig
 
 ITEM_KEYS = (
     "transactionID",
@@ -96,25 +97,6 @@ class StatusWebhookConfig:
 
 
 def parse_status_config(body: bytes, max_payload: int) -> StatusWebhookConfig:
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise DipError(Msg.MALFORMED_JSON, str(exc)) from exc
-    if not isinstance(data, dict):
-        raise DipError(Msg.SCHEMA_FAILURE, "$: the body must be an object {callbackURL, maxMessageCount, ...}")
-    unknown = sorted(set(data) - {"callbackURL", "maxMessageCount", "maxPayloadSize"})
-    if unknown:
-        raise DipError(Msg.SCHEMA_FAILURE, f"$.{unknown[0]}: unknown key")
-    url = data.get("callbackURL")
-    if not isinstance(url, str) or not url:
-        raise DipError(Msg.SCHEMA_FAILURE, "$.callbackURL: required, an absolute http or https URL")
-    return StatusWebhookConfig(url, _whole(data, "maxMessageCount", 1000), _whole(data, "maxPayloadSize", max_payload))
-
-
-def _whole(data: dict[str, Any], key: str, ceiling: int) -> int | None:
-    value = data.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= ceiling:
-        raise DipError(Msg.SCHEMA_FAILURE, f"$.{key}: must be a whole number from 1 to {ceiling}")
-    return value
+    """The same body as a channel's pubconfig, read by the same parser."""
+    url, count, size = parse_pubconfig(body, max_payload)
+    return StatusWebhookConfig(url, count, size)
