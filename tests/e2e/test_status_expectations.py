@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 
 from opendip.messages.client import Credentials, DipClient
@@ -90,6 +91,14 @@ def test_overdue_response_and_missing_l4_raise_alerts_in_journal_metrics_and_api
         assert alerts[without_l4]["owedBy"] == SUP and alerts[without_l4]["waitingParty"] == REGS
         assert [a["transactionID"] for a in get(regs, f"/statusmessage/alerts/{REGS}").json()["alerts"]] == [without_l4]
         assert get(regs, f"/statusmessage/alerts/{SUP}").status_code == 403
+
+        # the portal shows the same open alerts, each linked to its message (operator view over loopback)
+        page = httpx.get(watched.hub.base_url + "/portal/alerts", timeout=30)
+        assert page.status_code == 200, page.text
+        for tx in (ignored, without_l4):
+            assert f'href="/portal/messages/{tx}"' in page.text
+        assert "2 open alerts" in page.text
+        assert httpx.get(watched.hub.base_url + "/portal/alerts?state=sometimes", timeout=30).status_code == 400
 
         journal = get(sup, f"/journal?transactionID={ignored}").json()["transactions"][0]["journal"]
         overdue = [e for e in journal if e["stage"] == "Expectation"]

@@ -12,6 +12,7 @@ machines, answers the DIP's JSON StandardResponse instead.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -27,6 +28,7 @@ from opendip.portal.formatting import STATIC, environment
 from opendip.portal.overview import Overview
 from opendip.portal.query import FilterError, Query
 from opendip.portal.service import PortalService
+from opendip.status.alerts import list_alerts
 from opendip.status.journal import Stage
 
 router = APIRouter(prefix="/portal", tags=["portal"], include_in_schema=False)
@@ -125,6 +127,28 @@ def participants(request: Request, viewer: CurrentViewer) -> Response:
     overview = _overview(request)
     cards = overview.participants(viewer)
     return _render(request, "participants.html", viewer, cards=cards, breaker_known=overview.breaker_known)
+
+
+ALERT_STATES = ("open", "resolved", "all")
+
+
+@router.get("/alerts")
+def alerts(request: Request, viewer: CurrentViewer) -> Response:
+    """Overdue responses and L4 statuses (issue 6 expectations), newest first, each linked to its message."""
+    state = request.query_params.get("state", "open")
+    if state not in ALERT_STATES:
+        exc = DipError(Msg.SCHEMA_FAILURE, f"query.state: must be one of {', '.join(ALERT_STATES)}; got {state!r}")
+        return _render(
+            request, "alerts.html", viewer, 400, rows=[], state="open", states=ALERT_STATES, error=_problem(exc)
+        )
+    db = hub_of(request).db
+    parties: Sequence[str | None] = [None] if viewer.dip_ids is None else sorted(viewer.dip_ids)
+    seen: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for party in parties:
+        for row in list_alerts(db, party, state=state, limit=500):
+            seen.setdefault((row["kind"], row["transactionID"], row["owedBy"]), row)
+    rows = sorted(seen.values(), key=lambda r: r["raisedTimestamp"], reverse=True)
+    return _render(request, "alerts.html", viewer, rows=rows, state=state, states=ALERT_STATES)
 
 
 @router.get("/static/{name}")

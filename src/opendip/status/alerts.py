@@ -15,10 +15,12 @@ _a = status_alerts.c
 
 
 def list_alerts(
-    db: Database, participant: str, *, state: str = "open", kind: str | None = None, limit: int = 200
+    db: Database, participant: str | None, *, state: str = "open", kind: str | None = None, limit: int = 200
 ) -> list[dict[str, Any]]:
-    """Alerts a participant waits on or owes: what the portal and GET /statusmessage/alerts show."""
-    where: list[ColumnElement[bool]] = [(_a.waiting_dip_id == participant) | (_a.party_dip_id == participant)]
+    """Alerts a participant waits on or owes (every alert for None, the operator's view)."""
+    where: list[ColumnElement[bool]] = []
+    if participant is not None:
+        where.append((_a.waiting_dip_id == participant) | (_a.party_dip_id == participant))
     if state == "open":
         where.append(_a.resolved_at.is_(None))
     elif state == "resolved":
