@@ -44,3 +44,12 @@ def test_identifiers_have_the_dip_shapes() -> None:
 def test_message_codes_are_unique() -> None:
     codes = [m.spec.code for m in Msg]
     assert len(codes) == len(set(codes))
+
+
+def test_utc_day_matches_strftime_at_day_edges() -> None:
+    from datetime import UTC, datetime
+
+    from opendip.messages.ids import utc_day
+
+    for at in (0.0, 86_399.999, 86_400.0, 1_764_028_799.5, 1_764_028_800.0, 1_795_564_800.25):
+        assert utc_day(at) == datetime.fromtimestamp(at, UTC).strftime("%Y%m%d")

@@ -48,6 +48,13 @@ class Candidate:
     payload: dict[str, Any] | None = None
     addressed: Addressed | None = None
     received_at: float = 0.0
+    content: str | None = None  # content hash, computed once for the duplicate screen and the row
+
+    def content_hash(self, interface_id: str) -> str:
+        assert self.payload is not None
+        if self.content is None:
+            self.content = content_hash(interface_id, self.payload)
+        return self.content
 
 
 @dataclass
@@ -178,7 +185,7 @@ class IngestService:
                 c.item.transaction_id or "",
                 c.item.sender_id or "",
                 (c.payload["CommonBlock"].get("M0") or {}).get("MPANCore"),
-                content_hash(prepared.interface_id, c.payload),
+                c.content_hash(prepared.interface_id),
                 c.received_at,
             )
             for c in accepted
@@ -247,7 +254,7 @@ class IngestService:
         a0["always"] = c.addressed.always
         common["A0"] = a0
         mpan = (common.get("M0") or {}).get("MPANCore")
-        content = content_hash(interface_id, c.payload)
+        content = c.content_hash(interface_id)
         return {
             "transaction_id": c.item.transaction_id,
             "interface_id": interface_id,
