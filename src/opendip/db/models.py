@@ -119,7 +119,25 @@ class Message(Base):
     payload: Mapped[bytes] = mapped_column(LargeBinary)
 
 
-class Delivery(Base):
+class OutboxRow:
+    """What every outbox row carries: its state, attempts, schedule, lease and last answer.
+
+    Message deliveries and L4 status deliveries are claimed, leased and settled
+    the same way, so they share these columns.
+    """
+
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[float] = mapped_column(Double)
+    lease_owner: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    lease_until: Mapped[float | None] = mapped_column(Double, nullable=True)
+    created_at: Mapped[float] = mapped_column(Double)
+    delivered_at: Mapped[float | None] = mapped_column(Double, nullable=True)
+    last_http_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class Delivery(OutboxRow, Base):
     """The outbox: one row per (message, recipient), claimed by delivery workers."""
 
     __tablename__ = "deliveries"
@@ -145,15 +163,6 @@ class Delivery(Base):
     recipient_kind: Mapped[str] = mapped_column(String(10))
     publication_id: Mapped[str] = mapped_column(String(10))
     replay: Mapped[bool] = mapped_column(Boolean, default=False)
-    state: Mapped[str] = mapped_column(String(16))
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[float] = mapped_column(Double)
-    lease_owner: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    lease_until: Mapped[float | None] = mapped_column(Double, nullable=True)
-    created_at: Mapped[float] = mapped_column(Double)
-    delivered_at: Mapped[float | None] = mapped_column(Double, nullable=True)
-    last_http_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class JournalEntry(Base):

@@ -12,7 +12,7 @@ from typing import cast
 from sqlalchemy import Boolean, Double, Index, Integer, LargeBinary, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from opendip.db.models import Base, BigId, deliveries, messages
+from opendip.db.models import Base, BigId, OutboxRow, deliveries, messages
 
 
 class StatusMessage(Base):
@@ -34,7 +34,7 @@ class StatusMessage(Base):
     item: Mapped[bytes] = mapped_column(LargeBinary)
 
 
-class StatusDelivery(Base):
+class StatusDelivery(OutboxRow, Base):
     """The L4 outbox: one row per status message per attempt series, like `deliveries` for messages."""
 
     __tablename__ = "status_deliveries"
@@ -47,15 +47,6 @@ class StatusDelivery(Base):
     status_message_id: Mapped[int] = mapped_column(BigId)
     recipient_dip_id: Mapped[str] = mapped_column(String(10))
     replay: Mapped[bool] = mapped_column(Boolean, default=False)
-    state: Mapped[str] = mapped_column(String(16))
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[float] = mapped_column(Double)
-    lease_owner: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    lease_until: Mapped[float | None] = mapped_column(Double, nullable=True)
-    created_at: Mapped[float] = mapped_column(Double)
-    delivered_at: Mapped[float | None] = mapped_column(Double, nullable=True)
-    last_http_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class StatusWebhook(Base):
