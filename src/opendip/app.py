@@ -15,6 +15,7 @@ from fastapi.responses import Response
 from opendip.accounts.admin import router as accounts_admin_router
 from opendip.accounts.endpoints import api as session_router
 from opendip.accounts.endpoints import router as login_router
+from opendip.accounts.pages import SignInNeeded
 from opendip.accounts.parts import build_access
 from opendip.accounts.tasks import run_access_tasks
 from opendip.catalogue import load_catalogue
@@ -161,6 +162,11 @@ def create_app(settings: Settings | None = None, role: Role = "all") -> FastAPI:
     @app.exception_handler(DipError)
     async def dip_error(_: Request, exc: DipError) -> Response:
         return error_answer(exc)
+
+    @app.exception_handler(SignInNeeded)
+    async def sign_in(_: Request, exc: SignInNeeded) -> Response:
+        """A management page asked for a viewer and there was none: send the browser to /login."""
+        return exc.response
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:

@@ -21,6 +21,8 @@ router = APIRouter(prefix="/manage", tags=["manage"], include_in_schema=False)
 
 
 class SignInNeeded(Exception):
+    """Raised by `page_viewer`; the app answers it with the redirect it carries (see app.py)."""
+
     def __init__(self, response: Response) -> None:
         self.response = response
 
@@ -65,19 +67,13 @@ async def _users_page(request: Request, viewer: Viewer, status: int = 200, **con
 
 @router.get("/users")
 async def users_page(request: Request) -> Response:
-    try:
-        viewer = await page_viewer(request)
-    except SignInNeeded as redirect:
-        return redirect.response
+    viewer = await page_viewer(request)
     return await _users_page(request, viewer)
 
 
 @router.post("/users")
 async def add_user(request: Request) -> Response:
-    try:
-        viewer = await page_viewer(request)
-    except SignInNeeded as redirect:
-        return redirect.response
+    viewer = await page_viewer(request)
     access = access_of(hub_of(request))
     try:
         form = await form_of(request, viewer)
@@ -98,10 +94,7 @@ async def add_user(request: Request) -> Response:
 
 @router.post("/users/{username}/{verb}")
 async def enable_user(username: str, verb: str, request: Request) -> Response:
-    try:
-        viewer = await page_viewer(request)
-    except SignInNeeded as redirect:
-        return redirect.response
+    viewer = await page_viewer(request)
     access = access_of(hub_of(request))
     try:
         await form_of(request, viewer)
@@ -113,10 +106,7 @@ async def enable_user(username: str, verb: str, request: Request) -> Response:
 
 @router.get("/audit")
 async def audit_page(request: Request) -> Response:
-    try:
-        viewer = await page_viewer(request)
-    except SignInNeeded as redirect:
-        return redirect.response
+    viewer = await page_viewer(request)
     hub = hub_of(request)
     try:
         viewer.require(Permission.READ_AUDIT)

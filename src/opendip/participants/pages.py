@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from opendip.accounts.admin_http import access_of, change, run
-from opendip.accounts.pages import SignInNeeded, form_of, page_viewer, problem
+from opendip.accounts.pages import form_of, page_viewer, problem
 from opendip.accounts.pages import router as accounts_pages
 from opendip.accounts.roles import Permission
 from opendip.accounts.templating import page
@@ -65,19 +65,13 @@ async def _list_page(request: Request, viewer: Viewer, status: int = 200, **cont
 
 @router.get("/participants")
 async def list_page(request: Request) -> Response:
-    try:
-        viewer = await page_viewer(request)
-    except SignInNeeded as redirect:
-        return redirect.response
+    viewer = await page_viewer(request)
     return await _list_page(request, viewer)
 
 
 @router.post("/participants")
 async def create(request: Request) -> Response:
-    try:
-        viewer = await page_viewer(request)
-    except SignInNeeded as redirect:
-        return redirect.response
+    viewer = await page_viewer(request)
     hub = hub_of(request)
     try:
         form = await form_of(request, viewer)
@@ -125,8 +119,6 @@ async def detail(dip_id: str, request: Request) -> Response:
     try:
         viewer = await page_viewer(request)
         viewer.require(Permission.READ, dip_id)
-    except SignInNeeded as redirect:
-        return redirect.response
     except DipError as exc:
         return await _list_page(request, viewer, exc.http_status, error=problem(exc))
     try:
@@ -137,10 +129,7 @@ async def detail(dip_id: str, request: Request) -> Response:
 
 @router.post("/participants/{dip_id}/{action}")
 async def act(dip_id: str, action: str, request: Request) -> Response:
-    try:
-        viewer = await page_viewer(request)
-    except SignInNeeded as redirect:
-        return redirect.response
+    viewer = await page_viewer(request)
     try:
         form = await form_of(request, viewer)
         permission = _ACTIONS.get(action)
@@ -224,10 +213,7 @@ def _int(text: str | None) -> int:
 @router.get("/certificates")
 async def certificates(request: Request) -> Response:
     """Certificates within 30/14/7/1 days of expiry, and the notifications sent about them."""
-    try:
-        viewer = await page_viewer(request)
-    except SignInNeeded as redirect:
-        return redirect.response
+    viewer = await page_viewer(request)
     access = access_of(hub_of(request))
     warnings, _ = await run(access.expiry.scan)
     notes = await run(access.expiry.notifications)
