@@ -4,17 +4,22 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DATA_DIR ?= .opendip
+PORT ?= 8000
 
-.PHONY: install run test lint typecheck browser bench clean
+.PHONY: install run test lint typecheck audit browser bench clean
 
 install: $(STAMP)
 
 $(STAMP): requirements.lock pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.lock
-	$(BIN)/python -m pip install --quiet --no-deps -e .
-	touch $(STAMP)
+	@echo "creating $(VENV) with $(PYTHON) (once; about a minute)"
+	@$(PYTHON) -m venv $(VENV)
+	@echo "installing the pinned dependencies from requirements.lock"
+	@$(BIN)/python -m pip install --quiet --upgrade pip
+	@$(BIN)/python -m pip install --quiet --progress-bar off -r requirements.lock
+	@echo "installing opendip itself (editable)"
+	@$(BIN)/python -m pip install --quiet --no-deps -e .
+	@touch $(STAMP)
+	@echo "installed: $(BIN)/opendip"
 
 # Debian's chromium drives the portal tests; Playwright cannot download its own here.
 browser:
@@ -23,10 +28,12 @@ browser:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
 
 run: install
-	$(BIN)/opendip demo --data-dir $(DATA_DIR)
+	$(BIN)/opendip market --data-dir $(DATA_DIR) --port $(PORT)
 
+# Four pytest-xdist workers; tests/conftest.py keeps each module's tests (per store) on one worker, so a
+# module's shared hubs start once, and the portal's shared market once per store.
 test: install browser
-	$(BIN)/python -m pytest
+	OPENDIP_TESTS_COMPLETE=1 $(BIN)/python -m pytest -n 4 --dist loadgroup
 
 lint: install
 	$(BIN)/ruff check src tests bench
@@ -34,6 +41,13 @@ lint: install
 
 typecheck: install
 	$(BIN)/mypy
+
+# Supply chain and static checks. pip-audit asks a vulnerability database (PyPI's, or OSV with
+# `-s osv`) about every pinned version: it needs that service, so it runs here, not in `make test`.
+# bandit runs in `make test` too (tests/test_static_checks.py): nothing new beyond the reviewed baseline.
+audit: install
+	$(BIN)/pip-audit --strict --no-deps --disable-pip -r requirements.lock
+	$(BIN)/bandit -q -r src -b bandit-baseline.json -ll
 
 bench: install
 	$(BIN)/python bench/run.py

@@ -36,7 +36,7 @@ from harness import OPENDIP, receiver, register_cast, server
 from opendip.messages.client import Credentials, DipClient
 
 HOOK, REQUEUE_HOOK = f"/hook/{SUP}", f"/requeue/{SUP}"
-NO_DISTRIBUTOR = "1100000099"
+NO_DISTRIBUTOR = REGS  # the sender as distributor: no secondary copy (never to oneself)
 SETTINGS = {"OPENDIP_DELIVERY_CLAIM_BATCH": "1000", "OPENDIP_LOG_LEVEL": "WARNING"}
 
 

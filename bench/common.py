@@ -109,7 +109,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_http(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 40.0) -> None:
+def wait_http(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 300.0) -> None:
     import httpx
 
     deadline = time.time() + timeout

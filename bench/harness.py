@@ -35,6 +35,7 @@ class Endpoint:
     """A server under test: where to send, and which processes' CPU to count."""
 
     base: str
+    """One base URL, or several separated by commas (one per API process)."""
     pids: tuple[int, ...]
 
 
@@ -122,9 +123,12 @@ def ceiling(database_url: str | None, logs: Path) -> Iterator[Endpoint]:
 
 
 @contextmanager
-def hub(data_dir: Path, database_url: str, role: str, logs: Path) -> Iterator[Endpoint]:
+def hub(
+    data_dir: Path, database_url: str, role: str, logs: Path, settings: dict[str, str] | None = None
+) -> Iterator[Endpoint]:
+    """`opendip up` with OPENDIP_* `settings` on top of the data dir and store."""
     port = free_port()
-    env = {"OPENDIP_DATA_DIR": str(data_dir), "OPENDIP_DATABASE_URL": database_url}
+    env = {"OPENDIP_DATA_DIR": str(data_dir), "OPENDIP_DATABASE_URL": database_url, **(settings or {})}
     base = f"http://127.0.0.1:{port}"
     args = [OPENDIP, "up", "--role", role, "--port", str(port)]
     with server(args, base + "/readyz", logs / f"hub-{role}-{port}.log", env) as pid:
@@ -132,7 +136,7 @@ def hub(data_dir: Path, database_url: str, role: str, logs: Path) -> Iterator[En
 
 
 @contextmanager
-def worker(data_dir: Path, database_url: str, logs: Path, timeout: float = 40.0) -> Iterator[int]:
+def worker(data_dir: Path, database_url: str, logs: Path, timeout: float = 300.0) -> Iterator[int]:
     """`opendip up --role worker`: no HTTP port, so readiness is its start-up line in the log."""
     log = logs / f"worker-{free_port()}.log"
     env = {"OPENDIP_DATA_DIR": str(data_dir), "OPENDIP_DATABASE_URL": database_url}
@@ -194,12 +198,13 @@ def run_load(
     start_at = time.time() + lead
     window = (start_at + timing.warmup, start_at + timing.warmup + timing.duration)
     processes: list[subprocess.Popen[bytes]] = []
+    bases = endpoint.base.split(",")  # several API processes: the load generator processes take turns
     for index in range(spec.processes):
         args = [
             PYTHON,
             str(BENCH_DIR / "loadgen.py"),
             "--base-url",
-            endpoint.base,
+            bases[index % len(bases)],
             "--credentials",
             str(credentials),
         ]

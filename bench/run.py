@@ -31,6 +31,9 @@ from harness import Endpoint, LoadResult, LoadSpec, Timing, ceiling, hub, receiv
 from report import DbRun, Run, describe, flags, keep_foreign_sections, ms, render
 
 SATURATION = 16  # requests in flight, over all client processes
+# (b) has no delivery worker, so nothing it accepts is ever delivered: back-pressure would refuse its sends
+# after 15 s of backlog. It measures the send path's cost; (c) runs with back-pressure on, as shipped.
+API_ONLY = {"OPENDIP_BACKPRESSURE_MAX_PENDING": "0"}
 
 
 def specs_for(prefix: str, batch: int) -> LoadSpec:
@@ -71,7 +74,7 @@ def bench_database(kind: str, work: Path, timing: Timing, drain: float, db: DbRu
     print(f"{kind}: (a) ceiling and (b) send API", flush=True)
     with database(kind, work, "ceiling") as ceiling_url, database(kind, work, "api") as api_url:
         credentials = register_cast(work / kind / "api", api_url, None)
-        with ceiling(ceiling_url, logs) as a, hub(work / kind / "api", api_url, "api", logs) as b:
+        with ceiling(ceiling_url, logs) as a, hub(work / kind / "api", api_url, "api", logs, API_ONLY) as b:
             for batch in (1, 50):
                 for prefix, base in (("a", a), ("b", b)):
                     key = f"{prefix}{batch}"
@@ -167,7 +170,9 @@ STATIC_NOTES = [
     "neighbours: other sessions' tests). Absolute targets missed while neighbours used > 0.5 cores "
     "are marked inconclusive.",
     "Hub settings are the defaults of opendip.config.Settings (delivery batches of 50, 2 concurrent "
-    "POSTs per recipient), with only OPENDIP_DATA_DIR and OPENDIP_DATABASE_URL set.",
+    "POSTs per recipient), with only OPENDIP_DATA_DIR and OPENDIP_DATABASE_URL set; (b), an API "
+    "process with no delivery worker, also has back-pressure off (OPENDIP_BACKPRESSURE_MAX_PENDING=0), "
+    "or its undelivered backlog would refuse the later sends.",
 ]
 
 

@@ -7,6 +7,7 @@ import json
 import subprocess
 from pathlib import Path
 
+from opendip.errors import Msg
 from tests.helpers.hub import OPENDIP
 
 from .support import EXAMPLES_DIR, load_examples
@@ -33,14 +34,19 @@ def test_every_error_is_printed_with_path_rule_and_text(tmp_path: Path) -> None:
     assert run.returncode == 1
     rows = [line.split("\t") for line in run.stdout.splitlines() if line.startswith("$")]
     found = {(row[0], row[1], row[2]) for row in rows}
-    assert ("$[0].payload.CommonBlock.S1.senderTimestamp", "minLength", "MSG1001") in found
-    assert ("$[0].payload.CustomBlock.B023.energyDirection", "enum", "MSG1001") in found
-    assert ("$[0].payload.CommonBlock.M0", "required", "MSG1001") in found
-    assert ("$[0].payload.CommonBlock.S1.environmentTag", "environment", "MSG1012") in found
+    timestamp = Msg.SENDER_TIMESTAMP_INVALID.spec.code
+    schema = Msg.SCHEMA_FAILURE.spec.code
+    assert ("$[0].payload.CommonBlock.S1.senderTimestamp", "minLength", timestamp) in found
+    assert ("$[0].payload.CustomBlock.B023.energyDirection", "enum", schema) in found
+    assert ("$[0].payload.CommonBlock.M0", "required", schema) in found
+    assert ("$[0].payload.CommonBlock.S1.environmentTag", "environment", Msg.WRONG_ENVIRONMENT.spec.code) in found
     assert all(len(row) == 4 and row[3] for row in rows), "each line carries a sentence"
     as_json = _run(str(target), "--json")
     body = json.loads(as_json.stdout)
-    assert as_json.returncode == 1 and all(line["message"].startswith("MSG1001") for line in body["messageArray"])
+    assert as_json.returncode == 1 and {line["message"] for line in body["messageArray"]} == {
+        Msg.SCHEMA_FAILURE.spec.message,
+        Msg.SENDER_TIMESTAMP_INVALID.spec.message,
+    }
 
 
 def test_unpublished_blocks_are_noted_and_bad_input_is_refused(tmp_path: Path) -> None:

@@ -7,6 +7,9 @@ from typing import Any
 import pytest
 
 from opendip.catalogue import Catalogue, load_catalogue
+from opendip.catalogue.builder import SAMPLES
+from opendip.simulator.demo import LDSO
+from opendip.simulator.mpan import is_valid
 
 from .support import PayloadBuilder, load_examples
 
@@ -66,3 +69,24 @@ def test_example_event_codes_are_catalogued(catalogue: Catalogue) -> None:
     for interface_id, _, payload in EXAMPLES:
         s0 = payload["CommonBlock"]["S0"]
         assert catalogue.event(interface_id, s0["schemaVersion"], s0["eventCode"]) is not None, s0
+
+
+MPAN_FIELDS = ("MPANCore", "principalMPAN", "subsidiaryMPAN", "linkedImportExportMPAN", "primaryMPAN", "secondaryMPAN")
+
+
+def _fields(value: Any, names: tuple[str, ...]) -> list[Any]:
+    if isinstance(value, dict):
+        return [v for k, v in value.items() if k in names] + [x for v in value.values() for x in _fields(v, names)]
+    if isinstance(value, list):
+        return [x for v in value for x in _fields(v, names)]
+    return []
+
+
+def test_example_mpans_have_valid_check_digits_and_a_registered_distributor() -> None:
+    """What a newcomer copies from the catalogue folder is accepted by `make run`'s market as it stands."""
+    mpans = [m for _, _, payload in EXAMPLES for m in _fields(payload, MPAN_FIELDS) if m is not None]
+    assert len(mpans) > 100
+    assert [m for m in mpans if not is_valid(m)] == []
+    distributors = {d for _, _, payload in EXAMPLES for d in _fields(payload, ("distributorDIPID",)) if d}
+    assert distributors == {LDSO}
+    assert is_valid(SAMPLES["DT-002"]) and is_valid(SAMPLES["DT-002N"])

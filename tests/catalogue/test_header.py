@@ -63,7 +63,7 @@ def test_missing_s0_key_is_a_schema_failure_at_that_key(catalogue: Catalogue, ke
     del payload["CommonBlock"]["S0"][key]
     (issue,) = catalogue.validate(payload, "IF-043")
     assert (issue.msg, issue.rule, issue.path) == (
-        Msg.SCHEMA_FAILURE,
+        Msg.INTERFACE_MISMATCH if key == "interfaceID" else Msg.SCHEMA_FAILURE,
         "required",
         f"$.payload.CommonBlock.S0.{key}",
     )
@@ -103,7 +103,9 @@ def test_every_error_is_reported_not_just_the_first(catalogue: Catalogue) -> Non
         ("CommonBlock.M0.GSPGroupID", "enum"),
         ("CustomBlock.B023.meteredIndicator", "type"),
     } <= got
-    assert all(issue.msg is Msg.SCHEMA_FAILURE for issue in issues)
+    sender = "$[0].payload.CommonBlock.S1.senderDIPID"
+    assert all(issue.msg is Msg.SCHEMA_FAILURE for issue in issues if issue.path != sender)
+    assert {issue.msg for issue in issues if issue.path == sender} == {Msg.SENDER_DIP_ID_INVALID}
     texts = {issue.path.rsplit(".", 1)[-1]: issue.text for issue in issues if issue.rule != "minLength"}
     assert texts["senderDIPID"] == "senderDIPID must match ^[0-9]{10}$; got 'ABC'"
     assert texts["meteredIndicator"] == "meteredIndicator must be boolean; got 'yes'"

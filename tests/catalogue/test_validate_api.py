@@ -14,6 +14,7 @@ import httpx
 import orjson
 from sqlalchemy import text
 
+from opendip.errors import Msg
 from opendip.messages.client import DipClient
 from tests.helpers.hub import HubProcess
 
@@ -72,7 +73,7 @@ def test_validate_answers_every_issue_and_stores_nothing(hub: HubProcess) -> Non
 
         mismatch = _validate(client, "/validate/IF-043/SomethingElse", [valid])
         assert mismatch.status_code == 400
-        assert _lines(mismatch)[0]["message"] == "MSG1009 - Unknown Event Code"
+        assert _lines(mismatch)[0]["message"] == Msg.UNKNOWN_EVENT_CODE.spec.message
 
         other_event = _validate(client, "/validate/IF-044/MarketSegmentChange", [valid])
         assert other_event.status_code == 400
@@ -81,16 +82,16 @@ def test_validate_answers_every_issue_and_stores_nothing(hub: HubProcess) -> Non
 
         unknown = _validate(client, "/validate/IF-999/Anything", [valid])
         assert unknown.status_code == 404
-        assert _lines(unknown)[0]["message"] == "MSG1008 - Unknown Channel"
+        assert _lines(unknown)[0]["message"] == Msg.UNKNOWN_CHANNEL.spec.message
 
         wrong_env = copy.deepcopy(valid)
         wrong_env["CommonBlock"]["S1"]["environmentTag"] = "PRD"
         env = _validate(client, "/validate/IF-043/ConnectionTypeChange", [wrong_env])
         assert env.status_code == 400
-        assert _lines(env)[0]["message"] == "MSG1012 - Wrong Environment Tag"
+        assert _lines(env)[0]["message"] == Msg.WRONG_ENVIRONMENT.spec.message
 
         empty = client.request("POST", "/validate/IF-043/ConnectionTypeChange", b"[]")
-        assert empty.status_code == 400 and _lines(empty)[0]["message"] == "MSG1003 - Empty Message Array"
+        assert empty.status_code == 400 and _lines(empty)[0]["message"] == Msg.EMPTY_ARRAY.spec.message
 
         unpublished = _validate(client, "/validate/IF-030/CorrelatedActivity", [_open_channel_message()])
         assert unpublished.status_code == 201, unpublished.text

@@ -52,7 +52,7 @@ def test_production_accepts_each_version_in_its_window(data_copy: Path) -> None:
     _two_versions(data_copy)
     prd = load_catalogue(data_copy, environment="PRD")
     assert prd.versions("IF-043") == ("011", "012")
-    november, december, january = _epoch("2026-11-25"), _epoch("2026-12-15"), _epoch("2027-01-02")
+    november, december, january = _epoch("2026-11-26"), _epoch("2026-12-15"), _epoch("2027-01-02")
     assert _codes(prd, _as_version("011"), november) == []
     assert _codes(prd, _as_version("012"), november) == [
         (VERSION_PATH, "versionNotYetReleased", Msg.UNSUPPORTED_VERSION)
@@ -83,18 +83,19 @@ def test_the_packaged_catalogue_accepts_production_from_go_live() -> None:
     prd = load_catalogue(environment="PRD")
     before = prd.validate(IF043, "IF-043", at=_epoch("2025-09-21"))
     assert [(i.rule, i.msg) for i in before] == [("versionNotYetReleased", Msg.UNSUPPORTED_VERSION)]
-    assert prd.validate(IF043, "IF-043", at=_epoch("2026-11-25")) == []
+    assert prd.validate(IF043, "IF-043", at=_epoch("2026-11-26")) == []
     reports = prd.versions("REP-002")
     assert reports == ("008", "009"), "both published report versions live side by side"
 
 
-def test_a_retired_version_has_its_own_code(data_copy: Path) -> None:
+def test_a_retired_version_has_its_own_rule_and_help(data_copy: Path) -> None:
     path = data_copy / "interfaces" / "IF-044.yaml"
     path.write_text(path.read_text().replace('  "011":\n    events:', '  "011":\n    retired: true\n    events:'))
     payload = next(p for i, _, p in load_examples() if i == "IF-044")
     found = load_catalogue(data_copy).validate(payload, "IF-044")
     assert [(i.path, i.msg) for i in found] == [(VERSION_PATH, Msg.RETIRED_VERSION)]
-    assert Msg.RETIRED_VERSION.spec.code != Msg.UNSUPPORTED_VERSION.spec.code
+    assert found[0].rule == "retiredVersion" and "retired" in found[0].text
+    assert Msg.RETIRED_VERSION.spec.message == Msg.SCHEMA_FAILURE.spec.message, "the published code for it"
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,6 @@ Independent of tests/conftest.py on purpose: these tests must run alone
 from __future__ import annotations
 
 import uuid
-import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ from opendip.delivery import DeliveryWorker
 from opendip.pki import SignatureVerifier, Signer, TrustStore, ensure_hub_identity
 from tests.delivery.receivers import Receiver
 from tests.helpers.databases import PG_DSN, postgres_available
+from tests.helpers.missing import not_here
 
 
 @pytest.fixture
@@ -71,9 +71,7 @@ def _sqlite(tmp_path: Path) -> Iterator[Store]:
 def _postgres() -> Iterator[Store]:
     """A throwaway schema selected through search_path (set as a connect option, not in the URL)."""
     if not postgres_available():
-        message = f"PostgreSQL at {PG_DSN} did not answer: the PostgreSQL delivery tests are SKIPPED"
-        warnings.warn(message, stacklevel=2)
-        pytest.skip(message)
+        not_here(f"PostgreSQL at {PG_DSN} did not answer: the PostgreSQL delivery tests are SKIPPED")
     schema = f"t_delivery_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(PG_DSN, autocommit=True) as conn:
         conn.execute(f"CREATE SCHEMA {schema}")
@@ -120,9 +118,9 @@ def settings(tmp_path: Path) -> Settings:
         data_dir=tmp_path / "data",
         retry_schedule=(0.0, 0.05, 0.1),
         retry_jitter=0.0,
-        delivery_timeout_seconds=1.0,
+        delivery_timeout_seconds=30.0,  # generous: only the timeout test wants it to fire, and it sets its own
         delivery_poll_seconds=0.02,
-        delivery_lease_seconds=5.0,
+        delivery_lease_seconds=60.0,
         delivery_concurrency_per_recipient=2,
         breaker_failure_threshold=3,
         breaker_cooldown_seconds=30.0,

@@ -42,7 +42,7 @@ class PerMessage:
 
 @dataclass(frozen=True)
 class Hang:
-    """Never answer (until the receiver closes): the client's timeout must fire."""
+    """Answer nothing until the test calls `release_hangs()` or the receiver closes, then 503."""
 
 
 @dataclass(frozen=True)
@@ -130,6 +130,10 @@ class Receiver:
         await site.start()
         self.port = int(self._runner.addresses[0][1])
         return self
+
+    def release_hangs(self) -> None:
+        """End every hanging request (and every later one) with a 503: a failure the test decides the moment of."""
+        self._released.set()
 
     async def close(self) -> None:
         self._released.set()

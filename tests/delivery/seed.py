@@ -11,10 +11,11 @@ import time
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import Row, Table, select
+from sqlalchemy import Connection, Row, Table, select, update
 
 from opendip.db import models
 from opendip.db.engine import Database
+from opendip.status.tables import status_deliveries, status_messages, status_webhooks
 
 # models exposes `Model.__table__`, typed as a FromClause; inserts want the Table.
 deliveries, journal, messages, participants, webhooks = (
@@ -47,7 +48,7 @@ def add_webhook(
     *,
     interface: str = "IF-043",
     max_count: int = 50,
-    max_size: int = 5 * 1024 * 1024,
+    max_size: int = 5 * 1024,  # maxPayloadSize in KB
 ) -> None:
     with db.begin() as conn:
         conn.execute(
@@ -137,13 +138,20 @@ def add_messages(
                 "state": "pending",
                 "attempts": 0,
                 "next_attempt_at": now,
-                "created_at": now,
+                "created_at": now if received_at is None else received_at,  # ingest creates it as it stores
             }
         )
     with db.begin() as conn:
         conn.execute(messages.insert(), message_rows)
         conn.execute(deliveries.insert(), delivery_rows)
     return [row["transaction_id"] for row in message_rows]
+
+
+def expire_leases(db: Database) -> None:
+    """Every lease ran out a second ago, as if its worker died long enough ago."""
+    with db.begin() as conn:
+        held = deliveries.c.lease_until.is_not(None)
+        conn.execute(update(deliveries).where(held).values(lease_until=time.time() - 1))
 
 
 def delivery_rows(db: Database, recipient: str | None = None) -> list[Row[Any]]:
@@ -173,3 +181,42 @@ def statuses(db: Database, transaction_id: str) -> list[tuple[str, int | None, i
         for row in journal_rows(db, transaction_id)
         if row.stage == "Outbound"
     ]
+
+
+def add_status(conn: Connection, sender: str, reporter: str, url: str) -> str:
+    """One L4 status from `reporter` for `sender`, due now, and the sender's status webhook; its transactionID."""
+    now, tx = time.time(), "T-IF-043-1009012345-REGS-20261125-0000000001"
+    conn.execute(
+        status_webhooks.insert(),
+        {
+            "recipient_dip_id": sender,
+            "callback_url": url,
+            "max_message_count": 10,
+            "max_payload_size": 1000,
+            "updated_at": now,
+        },
+    )
+    (message_id,) = conn.execute(
+        status_messages.insert().returning(status_messages.c.id),
+        {
+            "transaction_id": tx,
+            "reporter_dip_id": reporter,
+            "sender_dip_id": sender,
+            "interface_id": "IF-043",
+            "code": "MSG0000",
+            "received_at": now,
+            "item": orjson.dumps({"transactionID": tx, "message": "MSG0000 - Success"}),
+        },
+    ).one()
+    conn.execute(
+        status_deliveries.insert(),
+        {
+            "status_message_id": message_id,
+            "recipient_dip_id": sender,
+            "state": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        },
+    )
+    return tx

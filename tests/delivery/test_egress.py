@@ -1,4 +1,4 @@
-"""Egress bodies: D0 on every message, and batches bounded by count and bytes."""
+"""Egress bodies: D0 on every message, and batches bounded by count and by maxPayloadSize in KB."""
 
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ def test_transaction_timestamp_is_25_chars_whole_seconds() -> None:
 
 def test_split_by_message_count_keeps_order() -> None:
     rows = [claimed(n) for n in range(1, 8)]
-    plan = plan_batches(rows, max_message_count=3, max_payload_size=10**7)
+    plan = plan_batches(rows, max_message_count=3, max_payload_kb=10**4)
     assert [len(b.deliveries) for b in plan.batches] == [3, 3, 1]
     assert [tx for b in plan.batches for tx in b.transaction_ids] == [r.transaction_id for r in rows]
     for batch in plan.batches:
@@ -65,33 +65,51 @@ def test_split_by_message_count_keeps_order() -> None:
         assert batch.note is None
 
 
-def test_split_by_payload_size_counts_the_whole_array_body() -> None:
-    rows = [claimed(n) for n in range(1, 8)]
-    item_size = len(render(rows[0]))
-    limit = 2 + 2 * item_size + 1  # exactly two items and their comma fit
-    plan = plan_batches(rows, max_message_count=50, max_payload_size=limit)
-    assert [len(b.deliveries) for b in plan.batches] == [2, 2, 2, 1]
-    assert all(len(b.body) <= limit for b in plan.batches)
-    assert len(plan.batches[0].body) == limit
-    plan = plan_batches(rows, max_message_count=50, max_payload_size=limit - 1)
-    assert [len(b.deliveries) for b in plan.batches] == [1] * 7
+def sized(n: int, size: int) -> ClaimedDelivery:
+    """A delivery whose rendered array item is exactly `size` bytes."""
+    base = len(render(claimed(n, pad=1)))
+    row = claimed(n, pad=1 + size - base)
+    assert len(render(row)) == size
+    return row
+
+
+def test_max_payload_size_is_kb_so_four_kb_carries_four_1000_byte_messages() -> None:
+    rows = [sized(n, 1000) for n in range(1, 10)]
+    plan = plan_batches(rows, max_message_count=50, max_payload_kb=4)
+    # 4 items + 3 commas + 2 brackets = 4005 bytes <= 4096; a fifth would be 5006.
+    assert [len(b.deliveries) for b in plan.batches] == [4, 4, 1]
+    assert [len(b.body) for b in plan.batches] == [4005, 4005, 1002]
+    assert [tx for b in plan.batches for tx in b.transaction_ids] == [r.transaction_id for r in rows]
+    assert all(b.note is None for b in plan.batches)
+    plan = plan_batches(rows, max_message_count=50, max_payload_kb=1)
+    assert [len(b.deliveries) for b in plan.batches] == [1] * 9
+    assert all(b.note is None for b in plan.batches)
+
+
+def test_body_limit_is_kb_times_1024_bytes_the_whole_array_counted() -> None:
+    exact = [sized(1, 1022), sized(2, 1022)]  # alone: 1024 bytes, exactly 1 KB
+    plan = plan_batches(exact, max_message_count=50, max_payload_kb=1)
+    assert [len(b.body) for b in plan.batches] == [1024, 1024]
+    assert all(b.note is None for b in plan.batches)
+    pair = [sized(1, 1021), sized(2, 1021)]  # together: 2 + 1021 + 1 + 1021 = 2045 bytes
+    assert [len(b.body) for b in plan_batches(pair, max_message_count=50, max_payload_kb=2).batches] == [2045]
+    assert [len(b.deliveries) for b in plan_batches(pair, max_message_count=50, max_payload_kb=1).batches] == [1, 1]
 
 
 def test_oversized_message_goes_alone_with_a_note() -> None:
-    rows = [claimed(1), claimed(2, pad=3000), claimed(3), claimed(4)]
-    limit = 2 * len(render(rows[0])) + 3
-    plan = plan_batches(rows, max_message_count=50, max_payload_size=limit)
+    rows = [sized(1, 1000), sized(2, 2047), sized(3, 1000), sized(4, 1000)]
+    plan = plan_batches(rows, max_message_count=50, max_payload_kb=2)
     assert [b.transaction_ids for b in plan.batches] == [
         [rows[0].transaction_id],
         [rows[1].transaction_id],
         [rows[2].transaction_id, rows[3].transaction_id],
     ]
-    assert plan.batches[1].note is not None and "exceeds maxPayloadSize" in plan.batches[1].note
+    assert plan.batches[1].note == "sent alone: 2049 bytes exceeds maxPayloadSize 2 KB (2048 bytes)"
     assert plan.batches[0].note is None and plan.batches[2].note is None
 
 
 def test_unrenderable_payload_is_set_aside_not_sent() -> None:
     rows = [claimed(1), claimed(2, body=b"not json"), claimed(3, body=b"[1]")]
-    plan = plan_batches(rows, max_message_count=50, max_payload_size=10**7)
+    plan = plan_batches(rows, max_message_count=50, max_payload_kb=10**4)
     assert [b.transaction_ids for b in plan.batches] == [[rows[0].transaction_id]]
     assert [row.id for row, _ in plan.broken] == [2, 3]

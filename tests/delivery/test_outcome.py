@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from opendip.core.journal import Outbound
 from opendip.delivery.client import HttpResult
-from opendip.delivery.outcome import Verdict, classify
-from opendip.status.journal import Outbound
+from opendip.delivery.outcome import FINAL_STATUSES, RETRIED_STATUSES, Verdict, classify, is_retried
 from tests.delivery.receivers import standard_response
 
 TX = ["T-1", "T-2", "T-3", "T-4", "T-5"]
@@ -54,7 +54,7 @@ def test_400_rejects_all_with_per_message_reason_when_readable() -> None:
     assert "MSG1001" in (result.outcomes["T-1"].reason or "")
     garbage = classify(HttpResult(400, b"bad request " * 100), ["T-1"])
     reason = garbage.outcomes["T-1"].reason or ""
-    assert reason.startswith("bad request") and len(reason) <= 500
+    assert reason.startswith("HTTP 400 naming no such transaction: bad request") and len(reason) <= 500
 
 
 def test_429_retries_after_retry_after_and_does_not_trip_the_breaker() -> None:
@@ -70,13 +70,31 @@ def test_other_2xx_is_unknown(status: int) -> None:
     assert result.outcomes["T-1"].verdict is Verdict.UNKNOWN
 
 
-@pytest.mark.parametrize("status", [408, 500, 502, 503, 404, 401, 302])
-def test_errors_are_failures_to_retry(status: int) -> None:
+@pytest.mark.parametrize("status", [408, 500, 502, 503, 504, 501, 599])
+def test_errors_the_published_contract_retries_are_retried(status: int) -> None:
     result = classify(HttpResult(status, b"x" * 2000), ["T-1"])
     outcome = result.outcomes["T-1"]
     assert (outcome.verdict, outcome.status) == (Verdict.RETRY, Outbound.DELIVERY_FAILURE)
     assert outcome.reason is not None and len(outcome.reason) <= 500
     assert result.recipient_failed
+
+
+@pytest.mark.parametrize("status", [401, 403, 404, 405, 406, 413, 505, 410, 422, 302])
+def test_errors_the_published_contract_does_not_retry_end_the_delivery(status: int) -> None:
+    result = classify(HttpResult(status, b"x" * 2000), ["T-1"])
+    outcome = result.outcomes["T-1"]
+    assert (outcome.verdict, outcome.status) == (Verdict.FAILED, Outbound.DELIVERY_FAILURE)
+    assert outcome.reason is not None and f"HTTP {status}: not retried" in outcome.reason
+    assert not result.recipient_failed, "a final answer is not an outage: the breaker stays shut"
+
+
+def test_the_published_lists_are_classified_as_published() -> None:
+    for status in RETRIED_STATUSES:
+        assert is_retried(status)
+    for status in FINAL_STATUSES:
+        assert not is_retried(status)
+    assert {408, 429, 500, 502, 503, 504} == RETRIED_STATUSES
+    assert {401, 403, 404, 405, 406, 413, 505} == FINAL_STATUSES
 
 
 def test_network_error_is_a_failure_with_its_text() -> None:

@@ -29,7 +29,17 @@ def test_jitter_stays_within_its_fraction() -> None:
 
 def test_defaults_come_from_settings() -> None:
     policy = RetryPolicy.from_settings(Settings())
-    assert list(policy.schedule) == [0.0, 5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0]
+    assert list(policy.schedule) == [0.0, 5.0, 300.0, 1800.0] + [3600.0] * 90
+    assert policy.jitter == 0.2
+
+
+def test_default_schedule_outlasts_a_72_hour_outage_even_with_every_delay_jittered_short() -> None:
+    """Issue 15: participants must survive a 72-hour DIP outage; retries must not run out before it ends."""
+    policy = RetryPolicy.from_settings(Settings())
+    assert sum(policy.schedule) * (1.0 - policy.jitter) > 72 * 3600
+    assert list(policy.schedule[:4]) == [0.0, 5.0, 300.0, 1800.0]  # the early back-off is unchanged
+    assert max(policy.schedule) == 3600.0  # capped: a recipient back from an outage waits at most an hour
+    assert list(policy.schedule) == sorted(policy.schedule)  # never shorter than the delay before
 
 
 def test_bad_policies_are_refused() -> None:

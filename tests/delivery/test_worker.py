@@ -43,7 +43,7 @@ Workers = Callable[..., DeliveryWorker]
 
 
 async def recipient(
-    db: Database, receivers: Receivers, dip_id: str = R1, *, max_count: int = 50, max_size: int = 5 << 20
+    db: Database, receivers: Receivers, dip_id: str = R1, *, max_count: int = 50, max_size: int = 5 * 1024
 ) -> Receiver:
     receiver = await receivers()
     add_participant(db, dip_id)
@@ -85,18 +85,18 @@ async def test_batches_split_by_count_carry_d0_and_are_signed(
 async def test_batches_split_by_payload_size_and_oversize_goes_alone(
     db: Database, receivers: Receivers, workers: Workers
 ) -> None:
-    receiver = await recipient(db, receivers, max_size=2500)
+    receiver = await recipient(db, receivers, max_size=2)  # KB: 2048 bytes
     small = add_messages(db, R1, 5)
     big = add_messages(db, R1, 1, pad=3000)
     await drain(workers(), db)
 
     assert sorted(receiver.transaction_ids()) == sorted(small + big)
     for request in receiver.requests:
-        assert len(request.body) <= 2500 or request.transaction_ids == big
+        assert len(request.body) <= 2048 or request.transaction_ids == big
     assert len(receiver.requests) >= 4  # ~900-byte messages: two per body, plus the big one alone
     assert any(request.transaction_ids == big for request in receiver.requests)
     (entry,) = journal_rows(db, big[0])
-    assert entry.status == "Delivered" and "exceeds maxPayloadSize 2500" in entry.reason
+    assert entry.status == "Delivered" and "exceeds maxPayloadSize 2 KB (2048 bytes)" in entry.reason
     assert all(
         journal_rows(db, tx)[0].reason is None or "exceeds" not in journal_rows(db, tx)[0].reason for tx in small
     )
@@ -268,9 +268,11 @@ async def test_dead_recipient_trips_its_breaker_and_never_delays_a_healthy_one(
     dead.default = Hang()
     dead_txs = add_messages(db, R1, 6)  # older rows first: the backlog must not starve R2
     healthy_txs = add_messages(db, R2, 10)
+    # The dead recipient's POSTs hang until the test ends them, so "healthy first" holds however slow the machine.
     tuned = settings.model_copy(
         update={
-            "delivery_timeout_seconds": 1.0,
+            "delivery_timeout_seconds": 300.0,
+            "delivery_lease_seconds": 600.0,
             "breaker_failure_threshold": 2,
             "retry_schedule": (0.0,) + (0.01,) * 20,
         }
@@ -278,17 +280,19 @@ async def test_dead_recipient_trips_its_breaker_and_never_delays_a_healthy_one(
     worker = workers(settings=tuned)
     await worker.start()
 
-    await wait_until(lambda: set(states(db, R2).values()) == {"delivered"}, what="healthy deliveries")
+    await wait_until(lambda: set(states(db, R2).values()) == {"delivered"}, timeout=120, what="healthy deliveries")
     assert sorted(healthy.transaction_ids()) == sorted(healthy_txs)
     # every healthy message was settled while the dead recipient's first POSTs were still hanging
     assert all(not journal_rows(db, tx) for tx in dead_txs)
     assert dead.max_in_flight <= 2
+    await wait_until(lambda: dead.in_flight == len(dead.requests) == 2, timeout=120, what="two hanging POSTs")
+    dead.release_hangs()
 
     def breaker_open() -> bool:
         snapshot = worker.breaker_snapshot().get(R1)
         return snapshot is not None and snapshot.state is BreakerState.OPEN
 
-    await wait_until(breaker_open, what="R1's circuit to open")
+    await wait_until(breaker_open, timeout=120, what="R1's circuit to open")
     assert worker.breaker_snapshot()[R1].consecutive_failures == 2
     seen = len(dead.requests)
     await asyncio.sleep(0.2)  # with the circuit open nothing more is claimed for R1

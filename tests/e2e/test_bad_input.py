@@ -16,6 +16,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
+from opendip.errors import Msg
 from opendip.messages.client import Credentials
 from opendip.pki.authority import CertificateAuthority
 from opendip.pki.signing import Signer
@@ -102,12 +103,12 @@ def help_of(response: httpx.Response) -> str:
 @pytest.mark.parametrize(
     ("body", "content_type", "status", "code"),
     [
-        (b'[{"payload": ', "application/json", 400, "MSG1002"),
-        (b"[]", "application/json", 400, "MSG1003"),
-        (b'{"payload": {}}', "application/json", 400, "MSG1016"),
-        (b"[1]", "text/plain", 415, "MSG1004"),
-        (b'["\xff\xfe"]', "application/json", 400, "MSG1006"),
-        (b"[" + b" " * 300_000 + b"]", "application/json", 413, "MSG1005"),
+        (b'[{"payload": ', "application/json", 400, Msg.MALFORMED_JSON.spec.code),
+        (b"[]", "application/json", 400, Msg.EMPTY_ARRAY.spec.code),
+        (b'{"payload": {}}', "application/json", 400, Msg.NOT_JSON_ARRAY.spec.code),
+        (b"[1]", "text/plain", 415, Msg.UNSUPPORTED_MEDIA_TYPE.spec.code),
+        (b'["\xff\xfe"]', "application/json", 400, Msg.NOT_UTF8.spec.code),
+        (b"[" + b" " * 300_000 + b"]", "application/json", 413, Msg.BODY_TOO_LARGE.spec.code),
     ],
 )
 def test_malformed_bodies(env: Env, body: bytes, content_type: str, status: int, code: str) -> None:
@@ -119,13 +120,13 @@ def test_malformed_bodies(env: Env, body: bytes, content_type: str, status: int,
 
 def test_unknown_channel(env: Env) -> None:
     response = env.post("/dip-channel/IF-999", body_of(message()))
-    assert (response.status_code, code_of(response)) == (404, "MSG1008")
+    assert (response.status_code, code_of(response)) == (404, Msg.UNKNOWN_CHANNEL.spec.code)
 
 
 def test_interface_in_path_differs_from_s0(env: Env) -> None:
     response = env.post("/dip-channel/IF-044", body_of(message()))
     assert response.status_code == 400
-    assert code_of(response) == "MSG1007"
+    assert code_of(response) == Msg.INTERFACE_MISMATCH.spec.code
 
 
 @pytest.mark.parametrize(
@@ -181,7 +182,7 @@ def test_revoked_certificate_is_refused(env: Env) -> None:
 
 def test_sending_as_another_dip_id_is_forbidden(env: Env) -> None:
     response = env.post("/dip-channel/IF-043", body_of(message()), as_=SUP2)
-    assert (response.status_code, code_of(response)) == (403, "MSG3001")
+    assert (response.status_code, code_of(response)) == (403, Msg.SENDER_NOT_CALLER.spec.code)
     assert "senderDIPID" in help_of(response)
 
 
@@ -189,7 +190,7 @@ def test_role_not_entitled_is_forbidden(env: Env) -> None:
     payload = message(S1={**message()["CommonBlock"]["S1"]})
     payload = connection_type_change(SUP2, "SUP", [SUP], mpan=mpan_core(3), distributor=LDSO)
     response = env.post("/dip-channel/IF-043", body_of(payload), as_=SUP2)
-    assert (response.status_code, code_of(response)) == (403, "MSG3002")
+    assert (response.status_code, code_of(response)) == (403, Msg.ROLE_NOT_ENTITLED.spec.code)
 
 
 def test_a_forbidden_message_stops_the_whole_batch(env: Env) -> None:
@@ -198,7 +199,7 @@ def test_a_forbidden_message_stops_the_whole_batch(env: Env) -> None:
     response = env.post("/dip-channel/IF-043", body_of(mine, theirs))
     assert response.status_code == 403
     codes = [m["message"][:7] for m in response.json()["messageArray"]]
-    assert codes == ["MSG3007", "MSG3001"]
+    assert codes == [Msg.BATCH_NOT_PROCESSED.spec.code, Msg.SENDER_NOT_CALLER.spec.code]
 
 
 def test_connection_provider_sends_for_its_participant(env: Env) -> None:
@@ -208,14 +209,14 @@ def test_connection_provider_sends_for_its_participant(env: Env) -> None:
     assert response.status_code == 201, response.text
     payload = message(7)
     response = env.post("/dip-channel/IF-043", body_of(payload), as_=DCP)
-    assert (response.status_code, code_of(response)) == (403, "MSG3004")
+    assert (response.status_code, code_of(response)) == (403, Msg.DCP_NOT_REGISTERED.spec.code)
 
 
 def test_unknown_primary_recipient(env: Env) -> None:
     payload = message(8)
     payload["CommonBlock"]["A0"]["primaryRecipients"] = ["9999999999"]
     response = env.post("/dip-channel/IF-043", body_of(payload))
-    assert (response.status_code, code_of(response)) == (400, "MSG1014")
+    assert (response.status_code, code_of(response)) == (400, Msg.PRIMARY_RECIPIENT_UNKNOWN.spec.code)
     assert "primaryRecipients[0]" in help_of(response)
 
 
@@ -223,17 +224,17 @@ def test_wrong_environment_tag(env: Env) -> None:
     payload = message(9)
     payload["CommonBlock"]["S1"]["environmentTag"] = "PRD"
     response = env.post("/dip-channel/IF-043", body_of(payload))
-    assert (response.status_code, code_of(response)) == (400, "MSG1012")
+    assert (response.status_code, code_of(response)) == (400, Msg.WRONG_ENVIRONMENT.spec.code)
 
 
 def test_schema_failure_names_path_and_rule(env: Env) -> None:
     payload = message(10)
-    payload["CommonBlock"]["S1"]["senderTimestamp"] = "2026-11-25T09:30:00Z"
+    payload["CustomBlock"]["B023"]["energyDirection"] = "X"
     payload["CommonBlock"]["S1"]["surprise"] = 1
     response = env.post("/dip-channel/IF-043", body_of(payload))
-    assert (response.status_code, code_of(response)) == (400, "MSG1001")
+    assert (response.status_code, code_of(response)) == (400, Msg.SCHEMA_FAILURE.spec.code)
     text = help_of(response)
-    assert "senderTimestamp" in text and "surprise" in text
+    assert "energyDirection" in text and "surprise" in text
 
 
 def test_independent_client_written_from_the_facts(env: Env) -> None:

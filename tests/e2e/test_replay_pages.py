@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import threading
 import time
 from collections.abc import Iterator
@@ -10,6 +11,7 @@ from typing import Any
 import orjson
 import pytest
 
+from opendip.errors import Msg
 from tests.e2e.conftest import Cast
 from tests.helpers.hub import HubProcess
 from tests.status.support import LDSO, REGS, SUP, ctc, post_json, send, start_cast
@@ -126,21 +128,33 @@ def test_replay_pages_stay_stable_while_sending_continues_and_filter_to_the_seco
         first = post_json(sup, f"/dip-channel/IF-043/replay/{SUP}", {})
         token = first.headers["X-Continuation-Token"]
         mixed = post_json(sup, f"/dip-channel/IF-043/replay/{SUP}", {"MPAN": mpans[0]}, {"X-Continuation-Token": token})
-        assert mixed.status_code == 400 and mixed.json()["messageArray"][0]["message"].startswith("MSG1060")
-        junk = post_json(sup, f"/dip-channel/IF-043/replay/{SUP}", {}, {"X-Continuation-Token": "not-a-token"})
-        assert junk.status_code == 400 and junk.json()["messageArray"][0]["message"].startswith("MSG1060")
+        assert mixed.status_code == 400 and mixed.json()["messageArray"][0]["message"].startswith(
+            Msg.INVALID_CONTINUATION_TOKEN.spec.code
+        )
+        payload, signature = token.split(".")
+        cursor = orjson.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        stretched = base64.urlsafe_b64encode(orjson.dumps({**cursor, "u": cursor["u"] + 10**6})).decode().rstrip("=")
+        for forged in ("not-a-token", f"{stretched}.{signature}", stretched, token[:-2], "9" * 3000):
+            junk = post_json(sup, f"/dip-channel/IF-043/replay/{SUP}", {}, {"X-Continuation-Token": forged})
+            assert junk.status_code == 400 and junk.json()["messageArray"][0]["message"].startswith(
+                Msg.INVALID_CONTINUATION_TOKEN.spec.code
+            ), (forged[:40], junk.text)
 
         bad = post_json(sup, f"/dip-channel/IF-043/replay/{SUP}", {"datetimeFrom": "2026-11-25 09:00"})
         assert bad.status_code == 400 and "$.datetimeFrom" in bad.json()["messageArray"][0]["help"]
         unknown = post_json(sup, f"/dip-channel/IF-043/replay/{SUP}", {"colour": "red"})
         assert unknown.status_code == 400 and "$.colour" in unknown.json()["messageArray"][0]["help"]
         channel = post_json(sup, f"/dip-channel/IF-999/replay/{SUP}", {})
-        assert channel.status_code == 404 and channel.json()["messageArray"][0]["message"].startswith("MSG1008")
+        assert channel.status_code == 404 and channel.json()["messageArray"][0]["message"].startswith(
+            Msg.UNKNOWN_CHANNEL.spec.code
+        )
 
         # A recipient replays only its own messages; nobody replays or requeues for another.
         for path in (f"/dip-channel/IF-043/replay/{SUP}", f"/dip-channel/IF-043/requeue/{SUP}"):
             refused = post_json(ldso, path, {})
-            assert refused.status_code == 403 and refused.json()["messageArray"][0]["message"].startswith("MSG3006")
+            assert refused.status_code == 403 and refused.json()["messageArray"][0]["message"].startswith(
+                Msg.NOT_OWN_RESOURCE.spec.code
+            )
         assert ldso.request("GET", f"/dip-channel/IF-043/requeueStatus/{SUP}").status_code == 403
         own, _ = replay_all(ldso, LDSO, {})
         assert sorted(tx_of(i) for i in own) == sorted(sent)  # LDSO is a secondary recipient of every IF-043

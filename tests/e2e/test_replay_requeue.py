@@ -11,7 +11,7 @@ import orjson
 import pytest
 from sqlalchemy import text
 
-from opendip.messages.responses import dip_timestamp
+from opendip.core.responses import dip_timestamp
 from opendip.simulator.examples import connection_type_change, mpan_core
 from opendip.simulator.receiver import accept_all
 from tests.e2e.conftest import Cast
@@ -19,12 +19,20 @@ from tests.helpers.hub import HubProcess
 from tests.status.support import REGS, SUP, get, post_json, start_cast, wait_for
 
 TOTAL, FAIL_FIRST = 10_000, 2_000
-NOT_REGISTERED = "1100000099"  # the MPAN's distributor: no secondary copies, only SUP receives
+SELF_DISTRIBUTOR = REGS  # the sender as the MPAN's distributor: no secondary copy (never to oneself), only SUP receives
 
 
 @pytest.fixture
 def big_cast(hub: HubProcess, receiver_factory) -> Iterator[Cast]:  # type: ignore[no-untyped-def]
-    yield start_cast(hub, receiver_factory, delivery_claim_batch="1000", requeue_chunk="2500")
+    # batches of 1,000: the test counts every POST, so none may time out (and be sent again) on a busy machine
+    yield start_cast(
+        hub,
+        receiver_factory,
+        delivery_claim_batch="1000",
+        requeue_chunk="2500",
+        delivery_timeout_seconds="120",
+        delivery_lease_seconds="150",
+    )
 
 
 def answer(messages: list[dict[str, Any]], refuse: set[str]) -> tuple[int, bytes]:
@@ -50,7 +58,7 @@ def test_requeue_of_ten_thousand_survives_a_failing_start_and_runs_one_at_a_time
     with cast.client(cast.regs) as regs:
         for start in range(0, TOTAL, 500):
             payloads = [
-                connection_type_change(REGS, "REGS", [SUP], mpan=mpan_core(n), distributor=NOT_REGISTERED)
+                connection_type_change(REGS, "REGS", [SUP], mpan=mpan_core(n), distributor=SELF_DISTRIBUTOR)
                 for n in range(start, start + 500)
             ]
             assert regs.send("IF-043", payloads).status_code == 201

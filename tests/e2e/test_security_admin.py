@@ -29,7 +29,8 @@ class Site:
 
 @pytest.fixture(scope="module", params=DB_KINDS)
 def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    with hub_on(request.param, tmp_path_factory.mktemp(f"admin-{request.param}")) as hub:
+    slow = {"OPENDIP_LOGIN_FIRST_DELAY_SECONDS": "120"}  # a wait no busy machine outlasts mid-test
+    with hub_on(request.param, tmp_path_factory.mktemp(f"admin-{request.param}"), slow) as hub:
         hub.add(REGS, "REGS")
         hub.add(SUP, "SUP")
         hub.add(LDSO, "LDSO")
@@ -202,10 +203,15 @@ def test_login_refuses_forged_forms_open_redirects_and_guessing(site: Site) -> N
         for _ in range(5):
             wrong = login(browser, "guessed", password="not-the-password")
             assert wrong.status_code == 401 and "Sign-In Failed" in wrong.text
-        locked = login(browser, "guessed")
-        assert locked.status_code == 401, "locked after five failures, even with the right password"
+        waiting = login(browser, "guessed")
+        assert waiting.status_code == 429, "after five failures the account waits, even with the right password"
+        assert "Too Many Requests" in waiting.text and "try again in" in waiting.text
     refusals = [e for e in site.operator.get("/admin/audit?limit=1000").json() if e["target"] == "user:guessed"]
     assert sum(1 for e in refusals if e["outcome"] == "refused") == 6
+    assert sum(1 for e in refusals if e["detail"].get("reason") == "throttled") == 1
+    assert site.operator.call("PATCH", "/admin/users/guessed", {"unlock": True}).status_code == 200
+    with site.browser() as browser:
+        assert login(browser, "guessed").status_code == 303, "an operator ends the wait"
 
 
 def test_management_forms_register_a_participant_and_show_its_secrets_once(site: Site) -> None:
@@ -238,3 +244,16 @@ def test_management_forms_register_a_participant_and_show_its_secrets_once(site:
         assert "Connectivity proving: FAIL" in proved.text and "no webhook is configured" in proved.text
         certificates = browser.get("/manage/certificates")
         assert certificates.status_code == 200 and "Certificate expiry" in certificates.text
+
+
+def test_numbers_in_query_strings_are_ascii_digits_only(site: Site) -> None:
+    """`?limit=` an Arabic-Indic one (U+0661) was taken as 1: int() reads any script's digits, '_' and blanks."""
+    for bad in ("\u0661", "1_0", " 5", "5 ", "+5", "0x10", "1e3", "9" * 40, "0", "1001"):
+        refused = site.operator.http.get("/admin/audit", params={"limit": bad})
+        assert refused.status_code == 400, (bad, refused.text)
+        assert code_of(refused) == "MSG1001" and "query.limit" in help_of(refused), refused.text
+    for bad in ("nan", "inf", "\u0661\u0667\u0660\u0660", "-1", "1e9"):
+        refused = site.operator.http.get("/admin/audit", params={"since": bad})
+        assert refused.status_code == 400 and "query.since" in help_of(refused), (bad, refused.text)
+    assert len(site.operator.http.get("/admin/audit", params={"limit": "2"}).json()) == 2
+    assert site.operator.http.get("/admin/audit", params={"since": "1700000000.5", "limit": ""}).status_code == 200

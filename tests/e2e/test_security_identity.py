@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import func, select
 
 from opendip.db.models import messages, webhooks
+from opendip.errors import Msg
 from opendip.messages.client import Credentials, DipClient
 from opendip.pki.authority import CertificateAuthority
 from opendip.pki.signing import Signer
@@ -71,8 +72,8 @@ def test_a_participant_cannot_send_as_another_dip_id(world: World) -> None:
         response = client.send("IF-043", [forged, ctc(2)])
     assert response.status_code == 403, response.text
     first, second = response.json()["messageArray"]
-    assert first["message"].startswith("MSG3001") and f"you are {REGS}" in first["help"]
-    assert second["message"].startswith("MSG3007"), "one forged message stops the whole batch"
+    assert first["message"].startswith(Msg.SENDER_NOT_CALLER.spec.code) and f"you are {REGS}" in first["help"]
+    assert second["message"].startswith(Msg.BATCH_NOT_PROCESSED.spec.code), "one forged message stops the whole batch"
     references = [m["CommonBlock"]["S1"]["senderUniqueReference"] for m in (forged, ctc(2))]
     with world.hub.db.engine.connect() as conn:
         stored = conn.execute(select(func.count()).where(messages.c.sender_unique_reference.in_(references)))
@@ -185,7 +186,7 @@ def test_a_participant_cannot_read_or_requeue_anothers_messages(world: World) ->
     with world.client(OUTSIDER) as outsider:
         for path in (f"/dip-channel/IF-043/replay/{SUP}", f"/dip-channel/IF-043/requeue/{SUP}"):
             refused = outsider.request("POST", path, orjson.dumps(window))
-            assert (refused.status_code, code_of(refused)) == (403, "MSG3006"), path
+            assert (refused.status_code, code_of(refused)) == (403, Msg.NOT_OWN_RESOURCE.spec.code), path
         status = outsider.request("GET", f"/dip-channel/IF-043/requeueStatus/{SUP}?requeue-id=1")
         assert status.status_code == 403
 
@@ -202,7 +203,7 @@ def test_a_participant_cannot_read_or_requeue_anothers_messages(world: World) ->
     listing = nosy.http.get("/portal/messages", params={"per_page": "500"})
     assert listing.status_code == 200 and transaction not in listing.text
     other = nosy.get(f"/admin/participants/{SUP}")
-    assert (other.status_code, code_of(other)) == (403, "MSG3006")
+    assert (other.status_code, code_of(other)) == (403, Msg.NOT_OWN_RESOURCE.spec.code)
     mine = nosy.get(f"/admin/participants/{OUTSIDER}")
     assert mine.status_code == 200 and mine.json()["organisation"] == "outsiders"
     assert [p["dipId"] for p in nosy.get("/admin/participants").json()] == [OUTSIDER]
@@ -230,9 +231,9 @@ def test_webhook_urls_with_traversal_injection_or_pointing_at_the_hub_are_refuse
             ("gopher://127.0.0.1:70/x", "https://"),
         ):
             status, code, text = pubconfig(client, url)
-            assert (status, code) == (400, "MSG1050"), url
+            assert (status, code) == (400, Msg.WEBHOOK_URL_REFUSED.spec.code), url
             assert text.startswith("$.callbackURL: ") and words in text, (url, text)
-        assert pubconfig(client, 42)[1] == "MSG1001"
+        assert pubconfig(client, 42)[1] == Msg.SCHEMA_FAILURE.spec.code
         assert pubconfig(client, base + "/hooks/sup")[0] == 201, "loopback is fine in the test configuration"
     with hub.db.engine.connect() as conn:
         stored = select(webhooks.c.callback_url).where(webhooks.c.recipient_dip_id == SUP)

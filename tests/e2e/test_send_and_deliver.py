@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import orjson
 
+from opendip.errors import Msg
 from opendip.simulator.examples import connection_type_change, mpan_core
 from tests.e2e.conftest import LDSO, REGS, SUP, Cast
 
@@ -43,17 +44,19 @@ def test_message_is_accepted_stored_and_delivered_signed(cast: Cast) -> None:
     assert payload["CustomBlock"]["B023"]["connectionTypeIndicator"] == "L"
 
 
-def test_batch_with_one_bad_message_answers_207(cast: Cast) -> None:
+def test_batch_with_one_bad_message_is_refused_whole(cast: Cast) -> None:
+    """As the live DIP: a batch is validated as one, 201 or 400 (per-message 207: test_batch_acceptance.py)."""
     bad = ctc(2)
     bad["CustomBlock"]["B023"]["connectionTypeIndicator"] = "Q"
     with cast.client(cast.regs) as client:
         response = client.send("IF-043", [ctc(1), bad])
-    assert response.status_code == 207, response.text
+    assert response.status_code == 400, response.text
     first, second = response.json()["messageArray"]
-    assert first["message"] == "MSG0000 - Success"
-    assert second["message"].startswith("MSG1001")
+    assert first["message"] == Msg.BATCH_NOT_PROCESSED.spec.message
+    assert second["message"].startswith(Msg.SCHEMA_FAILURE.spec.code)
     assert "connectionTypeIndicator" in second["help"]
-    assert cast.sup_receiver.wait_for(1) == [first["transactionID"]]
+    with cast.hub.db.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT COUNT(*) FROM messages").scalar() == 0
 
 
 def test_duplicate_reference_is_rejected_and_stores_nothing_new(cast: Cast) -> None:
@@ -62,7 +65,7 @@ def test_duplicate_reference_is_rejected_and_stores_nothing_new(cast: Cast) -> N
         assert client.send("IF-043", [message]).status_code == 201
         again = client.send("IF-043", [message])
     assert again.status_code == 400, again.text
-    assert again.json()["messageArray"][0]["message"].startswith("MSG1013")
+    assert again.json()["messageArray"][0]["message"].startswith(Msg.DUPLICATE_REFERENCE.spec.code)
     cast.sup_receiver.wait_for(1)
     with cast.hub.db.engine.connect() as conn:
         count = conn.exec_driver_sql("SELECT COUNT(*) FROM messages").scalar()
@@ -91,4 +94,4 @@ def test_pubconfig_routes_a_channel_to_its_own_webhook(cast: Cast, receiver_fact
     with cast.client(cast.regs) as client:
         other = client.set_webhook("IF-043", SUP, special.url("/stolen"))
     assert other.status_code == 403
-    assert orjson.loads(other.content)["messageArray"][0]["message"].startswith("MSG3006")
+    assert orjson.loads(other.content)["messageArray"][0]["message"].startswith(Msg.NOT_OWN_RESOURCE.spec.code)

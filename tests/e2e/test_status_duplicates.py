@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from opendip.errors import Msg
 from opendip.simulator.examples import unique_reference
 from tests.e2e.conftest import Cast
 from tests.helpers.hub import HubProcess
@@ -65,14 +66,14 @@ def test_duplicates_are_flagged_or_rejected_per_interface_and_counted_per_sender
         batch = regs.send("IF-043", [second, again(second), other_mpan]).json()["messageArray"]
         assert [("flagged" in i["help"]) for i in batch] == [False, True, False]
 
-        # IF-044 is set to reject: MSG1015, nothing stored, nothing delivered.
+        # IF-044 is set to reject: MSG4009 (Duplicate Content), nothing stored, nothing delivered.
         segment = segment_change(4)
         kept = regs.send("IF-044", [segment])
         assert kept.status_code == 201, kept.text
         refused = regs.send("IF-044", [again(segment)])
         assert refused.status_code == 400, refused.text
         answer = refused.json()["messageArray"][0]
-        assert answer["message"] == "MSG1015 - Duplicate Content"
+        assert answer["message"] == Msg.DUPLICATE_CONTENT.spec.message
         assert kept.json()["messageArray"][0]["transactionID"] in answer["help"]
 
         # Accept-and-flag still delivers (recipients de-duplicate by transactionID); the rejected one never goes.

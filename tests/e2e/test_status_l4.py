@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from opendip.errors import Msg
 from tests.e2e.conftest import SUP2 as OUTSIDER
 from tests.e2e.conftest import Cast
 from tests.status.support import REGS, SUP, accept_statuses, ctc, get, post_json, send, status_items, wait_for
@@ -27,17 +28,20 @@ def test_l4_round_trip_with_refusals_pause_and_signed_delivery(cast: Cast, recei
         assert answer.status_code == 207, answer.text
         ok, unknown, extra, no_code = answer.json()["messageArray"]
         assert ok["message"] == "MSG0000 - Success" and ok["transactionID"] == tx
-        assert unknown["message"].startswith("MSG1061")
-        assert extra["message"].startswith("MSG1001") and "$.messageArray[2].colour" in extra["help"]
-        assert no_code["message"].startswith("MSG1001") and "$.messageArray[3].message" in no_code["help"]
+        assert unknown["message"].startswith(Msg.UNKNOWN_TRANSACTION.spec.code)
+        assert extra["message"].startswith(Msg.SCHEMA_FAILURE.spec.code) and "$.messageArray[2].colour" in extra["help"]
+        assert (
+            no_code["message"].startswith(Msg.SCHEMA_FAILURE.spec.code)
+            and "$.messageArray[3].message" in no_code["help"]
+        )
 
         # Someone the hub never sent it to may not report on it, nor pose as the recipient.
         stolen = post_json(other, "/statusmessage", [{"transactionID": tx, "message": "MSG0000 - Success"}])
         assert stolen.status_code == 400, stolen.text
-        assert stolen.json()["messageArray"][0]["message"].startswith("MSG1061")
+        assert stolen.json()["messageArray"][0]["message"].startswith(Msg.UNKNOWN_TRANSACTION.spec.code)
         posing = post_json(other, "/statusmessage", [{"transactionID": tx, "message": "MSG0000", "recipientID": SUP}])
         assert posing.status_code == 403, posing.text
-        assert posing.json()["messageArray"][0]["message"].startswith("MSG3006")
+        assert posing.json()["messageArray"][0]["message"].startswith(Msg.NOT_OWN_RESOURCE.spec.code)
         assert post_json(other, f"/statusmessage/config/{REGS}", {"callbackURL": "http://x.test/"}).status_code == 403
 
         # No status webhook yet: the L4 waits (Paused), it is not dropped.
@@ -86,7 +90,8 @@ def test_l4_round_trip_with_refusals_pause_and_signed_delivery(cast: Cast, recei
         replayed = post_json(regs, f"/statusmessage/replay/{REGS}", {"transactionIDs": [tx]})
         assert replayed.status_code == 200, replayed.text
         assert replayed.json()["messageArray"] == passed_on
-        assert post_json(regs, f"/statusmessage/replay/{REGS}", {"MPAN": "2000056535972"}).json()["messageArray"] == []
+        by_mpan = post_json(regs, f"/statusmessage/replay/{REGS}", {"MPAN": "2000056535972"})
+        assert by_mpan.json()["messageArray"] == [], by_mpan.text
         assert post_json(sup, f"/statusmessage/replay/{REGS}", {}).status_code == 403
         requeued = post_json(regs, f"/statusmessage/requeue/{REGS}", {})
         assert requeued.status_code == 202, requeued.text

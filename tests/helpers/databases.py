@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
+
+from tests.helpers.missing import not_here
 
 PG_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -40,10 +41,6 @@ def database_url(kind: str, tmp_path: Path) -> Iterator[str]:
         yield f"sqlite:///{tmp_path / 'opendip.db'}"
         return
     if not postgres_available():
-        message = "PostgreSQL at 127.0.0.1:5432 did not answer: PostgreSQL tests SKIPPED"
-        warnings.warn(message, stacklevel=2)
-        import pytest
-
-        pytest.skip(message)
+        not_here("PostgreSQL at 127.0.0.1:5432 did not answer: PostgreSQL tests SKIPPED")
     with postgres_schema_url() as url:
         yield url

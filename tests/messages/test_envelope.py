@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from opendip.core.envelope import check_content_type, parse_message_array, payload_of
 from opendip.errors import DipError, Msg
-from opendip.messages.envelope import check_content_type, parse_message_array, payload_of
 
 
 @pytest.mark.parametrize("value", ["application/json", "application/json; charset=utf-8", "application/vnd.dip+json"])

@@ -17,7 +17,7 @@ import pytest
 from opendip.messages.client import Credentials
 from opendip.pki.authority import ensure_hub_identity
 from tests.helpers.databases import database_url
-from tests.helpers.hub import OPENDIP, HubProcess
+from tests.helpers.hub import OPENDIP, START_TIMEOUT, HubProcess, wait_until_ready
 
 OPERATOR_TOKEN = "op-token-7c1f0e2d9b8a4c6e5f3a1b2c3d4e5f60"
 PASSWORD = "correct horse battery staple"
@@ -41,7 +41,7 @@ class TlsHubProcess(HubProcess):
             context.load_cert_chain(credentials.cert, credentials.key)
         return context
 
-    def start(self, timeout: float = 30.0, role: str = "all") -> None:
+    def start(self, timeout: float = START_TIMEOUT, role: str = "all") -> None:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [OPENDIP, "up", "--port", str(self.port), "--role", role, "--tls"],
@@ -49,18 +49,7 @@ class TlsHubProcess(HubProcess):
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        context = self.client_context()
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"hub exited early:\n{self.log_path.read_text()[-4000:]}")
-            try:
-                if httpx.get(self.base_url + "/readyz", timeout=1, verify=context).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"hub did not become ready:\n{self.log_path.read_text()[-4000:]}")
+        wait_until_ready(self.process, self.base_url, self.log_path, timeout, verify=self.client_context())
 
 
 @contextmanager
@@ -108,7 +97,7 @@ class Admin:
         self.http.close()
 
 
-def eventually(call: Callable[[], httpx.Response], status: int, timeout: float = 10.0) -> httpx.Response:
+def eventually(call: Callable[[], httpx.Response], status: int, timeout: float = 60.0) -> httpx.Response:
     """Repeat `call` until it answers `status`: registry changes reach every API node within its reload period."""
     deadline = time.time() + timeout
     response = call()

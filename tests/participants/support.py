@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from opendip.accounts.audit import Actor
 from opendip.accounts.service import UserService
 from opendip.accounts.sessions import SessionService
 from opendip.config import Settings
+from opendip.core.audit import Actor
 from opendip.db.engine import Database
 from opendip.db.migrate import upgrade
 from opendip.participants.controls import TrafficControl
 from opendip.participants.keys import ApiKeyService
-from opendip.participants.organisations import OrganisationService
+from opendip.participants.organisations import OrganisationDirectory, OrganisationService
 from opendip.participants.registry import Registry
 from opendip.participants.service import ParticipantService
 
@@ -46,8 +46,8 @@ def store(db_url: str, tmp_path: Path) -> Iterator[Store]:
         settings,
         db,
         ParticipantService(db, settings),
-        UserService(db, settings),
-        SessionService(db, settings),
+        UserService(db, settings, OrganisationDirectory()),
+        SessionService(db, settings, OrganisationDirectory()),
         OrganisationService(db),
         ApiKeyService(db, settings),
         TrafficControl(db),

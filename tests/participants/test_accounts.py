@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from opendip.accounts import audit
 from opendip.accounts.roles import Role
+from opendip.core import audit
 from opendip.errors import DipError, Msg
 from tests.participants.support import OPERATOR, PASSWORD, Store
 
@@ -44,19 +44,71 @@ def test_password_rules_name_the_field_and_rule(store: Store, password: str, rul
     assert caught.value.help.startswith("$.password: ") and rule in caught.value.help
 
 
-def test_repeated_failures_lock_the_account(store: Store) -> None:
+def _wait_over(store: Store, key: str) -> None:
+    """Let the wait of `key` run out, as time would: the throttle reads the store, so this is what time does."""
+    with store.db.begin() as conn:
+        conn.execute(text("UPDATE sign_in_throttle SET blocked_until = 0 WHERE key = :k"), {"k": key})
+
+
+def _throttled(store: Store, username: str, password: str, source: str) -> int:
+    with pytest.raises(DipError) as waiting:
+        store.users.sign_in(username, password, source)
+    assert waiting.value.msg is Msg.RATE_LIMITED and waiting.value.retry_after is not None
+    return waiting.value.retry_after
+
+
+def test_failures_make_the_account_wait_twice_as_long_each_time_and_the_right_password_after_clears_it(
+    store: Store,
+) -> None:
     store.users.create(OPERATOR, username="ops", password=PASSWORD, role="operator")
     for _ in range(store.settings.login_max_failures):
-        with pytest.raises(DipError):
+        with pytest.raises(DipError) as wrong:
             store.users.sign_in("ops", "not the password", "10.0.0.9")
-    with pytest.raises(DipError) as locked:
-        store.users.sign_in("ops", PASSWORD, "10.0.0.9")
-    assert locked.value.msg is Msg.SIGN_IN_FAILED, "even the right password is refused while locked"
+        assert wrong.value.msg is Msg.SIGN_IN_FAILED
+    assert _throttled(store, "ops", PASSWORD, "10.0.0.9") >= 1, "even the right password waits"
+    assert _throttled(store, "ops", PASSWORD, "10.0.0.8") >= 1, "the account waits from every address"
+    with store.db.engine.connect() as conn:
+        failures = conn.execute(text("SELECT failures FROM sign_in_throttle WHERE key = 'account:ops'")).scalar_one()
+    assert failures == store.settings.login_max_failures, "attempts during the wait are not counted"
+
+    _wait_over(store, "account:ops")  # one more failure after the wait doubles it, up to the longest
+    with pytest.raises(DipError):
+        store.users.sign_in("ops", "still not it", "10.0.0.9")
+    assert 2 <= _throttled(store, "ops", PASSWORD, "10.0.0.9") <= 2 * store.settings.login_first_delay_seconds + 1
+
+    _wait_over(store, "account:ops")
+    assert store.users.sign_in("ops", PASSWORD, "10.0.0.9").username == "ops", "the right password after the wait"
+    with pytest.raises(DipError) as fresh:  # and the count started again: one failure is just a failure
+        store.users.sign_in("ops", "wrong again", "10.0.0.9")
+    assert fresh.value.msg is Msg.SIGN_IN_FAILED
+
     with store.db.engine.connect() as conn:
         refusals = [e for e in audit.entries(conn, limit=50) if e["action"] == "session.sign_in"]
-    assert sum(1 for e in refusals if e["outcome"] == "refused") == 6
-    assert {e["source"] for e in refusals} == {"10.0.0.9"}
-    assert any(e["detail"] == {"reason": "account locked after repeated failures"} for e in refusals)
+    assert sum(1 for e in refusals if e["detail"].get("reason") == "throttled") == 3
+    assert sum(1 for e in refusals if e["outcome"] == "refused") == 10
+
+
+def test_unknown_names_wait_alike_and_an_operator_ends_a_wait(store: Store) -> None:
+    store.users.create(OPERATOR, username="ops", password=PASSWORD, role="operator")
+    for name in ("ops", "nobody"):
+        for _ in range(store.settings.login_max_failures):
+            with pytest.raises(DipError):
+                store.users.sign_in(name, "not the password", f"10.1.0.{len(name)}")
+        _throttled(store, name, PASSWORD, "10.1.0.1")  # the answers never tell which names exist
+    store.users.update(OPERATOR, "ops", unlock=True)
+    assert store.users.sign_in("ops", PASSWORD, "10.1.0.1").username == "ops"
+
+
+def test_one_address_guessing_many_names_waits_too(store: Store) -> None:
+    store.users.create(OPERATOR, username="ops", password=PASSWORD, role="operator")
+    for n in range(store.settings.login_source_max_failures):
+        with pytest.raises(DipError) as wrong:
+            store.users.sign_in(f"user{n}", "guess", "10.2.0.1")
+        assert wrong.value.msg is Msg.SIGN_IN_FAILED
+    _throttled(store, "ops", PASSWORD, "10.2.0.1")
+    assert store.users.sign_in("ops", PASSWORD, "10.2.0.2").username == "ops", "other addresses are not held up"
+    _wait_over(store, "source:10.2.0.1")
+    assert store.users.sign_in("ops", PASSWORD, "10.2.0.1").username == "ops"
 
 
 def test_role_rules_for_organisations(store: Store) -> None:

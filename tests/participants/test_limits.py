@@ -87,3 +87,29 @@ def test_ledger_counts_todays_accepted_messages_incrementally(db_url: str, tmp_p
     ledger.refresh()
     assert ledger.used("1111111111") == 0
     db.dispose()
+
+
+def test_ledger_counts_a_row_committed_late_under_a_lower_id(db_url: str, tmp_path: Path) -> None:
+    """PostgreSQL commits concurrent transactions out of id order; the ledger must not skip the late one."""
+    db = Database.from_url(db_url)
+    upgrade(db.engine)
+    now = time.time()
+    clock = Clock(now)
+    ledger = QuotaLedger(db, clock, settle_seconds=60)
+    with db.begin() as conn:
+        conn.execute(messages.insert(), [{**_message(1, "1111111111", now), "id": 20}])
+    ledger.refresh()
+    assert ledger.used("1111111111") == 1
+    with db.begin() as conn:
+        conn.execute(messages.insert(), [{**_message(2, "1111111111", now), "id": 10}])
+    ledger.refresh()
+    assert ledger.used("1111111111") == 2, "the late commit under id 10 counts, though id 20 was seen first"
+    clock.now = now + 61
+    ledger.refresh()
+    assert ledger.used("1111111111") == 2, "settling the rows into the counted part neither drops nor doubles them"
+    with db.begin() as conn:
+        conn.execute(messages.insert(), [{**_message(3, "1111111111", now + 61), "id": 30}])
+    ledger.refresh()
+    ledger.refresh()
+    assert ledger.used("1111111111") == 3
+    db.dispose()

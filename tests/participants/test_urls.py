@@ -119,7 +119,7 @@ def test_the_hub_on_another_port_is_a_different_service() -> None:
         ("https://172.16.5.5/hook", "private, loopback"),
         ("https://192.168.1.1/hook", "private, loopback"),
         ("https://100.64.0.1/hook", "private, loopback"),
-        ("https://169.254.169.254/latest/meta-data", "private, loopback"),
+        ("https://169.254.169.254/latest/meta-data", "link-local"),
         ("https://[::1]/hook", "private, loopback"),
         ("https://[fd00::1]/hook", "private, loopback"),
         ("https://[::ffff:10.0.0.1]/hook", "private, loopback"),

@@ -11,16 +11,16 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from prometheus_client import generate_latest
 
-from opendip.accounts.audit import Actor
 from opendip.config import Settings
+from opendip.core.audit import Actor
 from opendip.db.engine import Database
 from opendip.db.migrate import upgrade
-from opendip.participants import repository
-from opendip.participants.identity import certificate_row
+from opendip.participants.expiry import ExpiryMonitor, threshold_for
 from opendip.participants.organisations import OrganisationService
 from opendip.participants.service import ParticipantService
+from opendip.pki import repository as certificate_store
 from opendip.pki.authority import CertificateAuthority
-from opendip.pki.expiry import ExpiryMonitor, threshold_for
+from opendip.pki.repository import certificate_row
 from opendip.pki.service import CertificateService
 
 ACTOR = Actor("cli:test", "cli@test", "operator")
@@ -53,7 +53,9 @@ def monitored(db_url: str, tmp_path: Path) -> Iterator[tuple[Settings, Database]
     for dip_id, days in DAYS.items():
         participants.add(dip_id, "SUP", f"P {dip_id}", organisation="acme", actor=ACTOR, certificate_days=1)
         with db.begin() as conn:  # the registration certificate is replaced by one expiring when the test needs
-            repository.revoke_certificate(conn, repository.certificates_of(conn, dip_id)[0]["fingerprint"], 0, "test")
+            certificate_store.revoke_certificate(
+                conn, certificate_store.certificates_of(conn, dip_id)[0]["fingerprint"], 0, "test"
+            )
             issued = ca.issue(
                 dip_id,
                 "P",
@@ -61,7 +63,7 @@ def monitored(db_url: str, tmp_path: Path) -> Iterator[tuple[Settings, Database]
                 not_after=now + timedelta(days=days),
                 public_key=key.public_key(),
             )
-            repository.insert_certificate(conn, certificate_row(dip_id, issued))
+            certificate_store.insert_certificate(conn, certificate_row(dip_id, issued))
     yield settings, db
     db.dispose()
 

@@ -12,15 +12,14 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
-from opendip.accounts.audit import Actor
-from opendip.app import trust_store
 from opendip.config import Settings
+from opendip.core.audit import Actor
 from opendip.db.engine import Database
 from opendip.db.migrate import upgrade
 from opendip.errors import DipError, Msg
 from opendip.participants.registry import Registry
 from opendip.participants.service import ParticipantService
-from opendip.pki.authority import CertificateAuthority
+from opendip.pki.authority import CertificateAuthority, trust_store
 from opendip.pki.service import CertificateService
 from opendip.pki.trust import dip_id_of, fingerprint
 

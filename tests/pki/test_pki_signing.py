@@ -98,14 +98,14 @@ def test_round_trip(signer: Signer, verifier: SignatureVerifier, participant: Is
     assert result.certificate.serial_number == participant.serial
 
 
-def test_signer_signs_the_fully_lower_cased_method_and_url(
+def test_signer_signs_the_method_upper_case_and_the_url_lower_case(
     signer: Signer, participant_key: rsa.RSAPrivateKey, participant: IssuedCertificate
 ) -> None:
     now = datetime(2026, 11, 25, 13, 40, 0, 123000, UTC)
-    headers = signer.headers("POST", URL, BODY, now=now)
+    headers = signer.headers("post", URL, BODY, now=now)
     assert headers[SIGNATURE_DATE] == "2026-11-25T13:40:00.123Z"
     assert base64.b64decode(headers[SIGNATURE_CERTIFICATE]) == participant.certificate_pem
-    expected = f"post;http://127.0.0.1:8000/dip-channel/if-043;2026-11-25T13:40:00.123Z;{content_hash(BODY)}"
+    expected = f"POST;http://127.0.0.1:8000/dip-channel/if-043;2026-11-25T13:40:00.123Z;{content_hash(BODY)}"
     participant_key.public_key().verify(
         base64.b64decode(headers[SIGNATURE]), expected.encode(), padding.PKCS1v15(), hashes.SHA256()
     )

@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import httpx
 
 _COUNT = re.compile(r'<strong id="match-count">(\d+)</strong>')
-_TX = re.compile(r'<a class="tx" href="/portal/messages/([^"]+)">')
+_TX = re.compile(r'<a class="tx" href="/portal/messages/([^"]+)"[ >]')
 _NUMBER = re.compile(r'<a class="num[^"]*" href="([^"]+)">(\d+)</a>')
 
 
@@ -49,3 +49,13 @@ def walk(client: httpx.Client, link: str) -> tuple[list[str], int]:
         pages += 1
         next_link = pager(response.text, "next")
     return seen, pages
+
+
+_BAR = re.compile(r'<a href="([^"]+)" class="bar"><title>([^<]*)</title>')
+
+
+def chart_bars(page: str, chart_id: str) -> list[tuple[str, str]]:
+    """(link, text alternative) of every bar in the chart whose caption has this id."""
+    start = page.index(f'id="{chart_id}-title"')
+    end = page.index("</figure>", start)
+    return [(html.unescape(link), html.unescape(title)) for link, title in _BAR.findall(page[start:end])]

@@ -37,7 +37,7 @@ def test_loopback_clients_are_the_operator(world: World, portal: httpx.Client) -
     for route in [*ROUTES, f"/portal/messages/{world.tx['ok1']}"]:
         response = portal.get(route)
         assert response.status_code == 200, route
-    assert "local operator · operator · all participants" in portal.get("/portal").text
+    assert "local operator · Hub operator · all participants" in portal.get("/portal").text
 
 
 def test_other_machines_get_401_in_the_dip_format(world: World) -> None:
@@ -87,3 +87,24 @@ def test_the_stylesheet_holds_no_data_and_is_served_to_anyone(world: World) -> N
 )
 def test_what_counts_as_loopback(host: str | None, local: bool) -> None:
     assert is_loopback(host) is local
+
+
+def test_a_browser_gets_error_pages_and_scripts_keep_json_for_real_pages(world: World, portal: httpx.Client) -> None:
+    html = {"Accept": "text/html,application/xhtml+xml"}
+    for path in ("/portal/no-such-page", "/manage/no-such-page"):
+        page = portal.get(path, headers=html)
+        assert page.status_code == 404 and page.headers["content-type"].startswith("text/html"), path
+        assert "<h1>Page not found</h1>" in page.text and 'href="/portal/messages"' in page.text
+        curl = portal.get(path)  # Accept: */* — no script has a contract with a page that does not exist
+        assert curl.status_code == 404 and curl.headers["content-type"].startswith("text/html"), path
+        script = portal.get(path, headers={"Accept": "application/json"})
+        assert script.status_code == 404 and script.headers["content-type"] == "application/json", path
+    bad_filter = portal.get("/portal/messages.csv", params={"sender": "x"})
+    assert bad_filter.status_code == 400 and bad_filter.headers["content-type"] == "application/json"
+    assert portal.get("/dip-channel/IF-043/nope", headers=html).headers["content-type"] == "application/json"
+
+
+def test_the_sign_in_page_says_how_to_create_the_first_user(world: World, portal: httpx.Client) -> None:
+    page = portal.get("/login")
+    assert page.status_code == 200
+    assert "No user exists on this hub yet" in page.text and "opendip user add operator --role operator" in page.text

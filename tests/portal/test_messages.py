@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 from datetime import UTC, datetime
@@ -11,7 +12,7 @@ import pytest
 
 from opendip.portal.query import iso_second
 from opendip.simulator.examples import mpan_core
-from tests.portal.pages import match_count, pager, transactions, walk
+from tests.portal.pages import match_count, pager, params, transactions, walk
 from tests.portal.world import BULK, FAIL_MPAN, LDSO, OK_MPANS, PENDING_MPAN, REGS, SUP, SUP2, SUP3, World, ctc
 
 FILTERS = [
@@ -170,3 +171,30 @@ def test_a_tampered_cursor_is_refused(world: World, portal: httpx.Client) -> Non
     page = portal.get("/portal/messages", params={"after": "1' OR 1=1 --"})
     assert page.status_code == 400
     assert "query.after: must be a cursor taken from a Next or Previous link" in page.text
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+@pytest.mark.parametrize("path", ["/portal/messages", "/portal/journal"])
+def test_page_cursors_are_sealed_and_an_edited_one_is_refused_with_a_page(
+    world: World, portal: httpx.Client, path: str
+) -> None:
+    first = portal.get(path, params={"per_page": "2"}, headers={"Accept": "text/html"})
+    link = pager(first.text, "next")
+    assert first.status_code == 200 and link, "the shared market has more than two rows"
+    cursor = params(link)["after"]
+    followed = portal.get(link, headers={"Accept": "text/html"})
+    assert followed.status_code == 200 and pager(followed.text, "prev")
+    payload, signature = cursor.split(".")
+    position = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode()
+    assert position.split("_")[-1].isdigit(), "the cursor still names a keyset position, readable"
+    stepped = position[:-1] + str((int(position[-1]) + 1) % 10)  # one row further, as a hand-edited link would
+    other = "/portal/journal" if path == "/portal/messages" else "/portal/messages"
+    foreign = params(pager(portal.get(other, params={"per_page": "2"}).text, "next") or "?after=x.y")["after"]
+    for tampered in (f"{_b64(stepped.encode())}.{signature}", position, f"{payload}.{_b64(bytes(16))}", foreign):
+        for name in ("after", "before"):
+            refused = portal.get(path, params={"per_page": "2", name: tampered}, headers={"Accept": "text/html"})
+            assert refused.status_code == 400 and refused.headers["content-type"].startswith("text/html"), tampered
+            assert f"query.{name}: must be a cursor taken from a Next or Previous link" in refused.text, refused.text

@@ -11,9 +11,10 @@ import time
 
 import pytest
 
+from opendip.accounts.roles import Role
+from opendip.accounts.viewer import Viewer
 from opendip.catalogue import load_catalogue
 from opendip.errors import DipError
-from opendip.portal.access import Viewer
 from opendip.portal.filters import JournalFilter, MessageFilter, Window
 from opendip.portal.overview import Overview
 from opendip.portal.query import Bound, Page
@@ -24,7 +25,7 @@ EVERYTHING = Page(per_page=500)
 
 
 def viewer(*dip_ids: str) -> Viewer:
-    return Viewer(name="test", role="message_admin", dip_ids=frozenset(dip_ids))
+    return Viewer("test", Role.MESSAGE_ADMIN, "test-org", frozenset(dip_ids))
 
 
 def every_message(service: PortalService, who: Viewer) -> list[str]:

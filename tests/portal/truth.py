@@ -11,6 +11,15 @@ from tests.helpers.hub import HubProcess
 FAILED_STATES = {"rejected", "exhausted", "unknown"}
 
 
+def code_of(reason: str | None) -> str:
+    """The DIP code a reason starts with, else "other" (the portal's `code` filter)."""
+    return reason[:7] if reason and reason[:3] in ("MSG", "RCP") else "other"
+
+
+def http_of(status: int | None) -> str:
+    return "none" if status is None else str(status)
+
+
 @dataclass
 class Truth:
     """The raw rows, and the filter semantics written out plainly in Python."""
@@ -68,12 +77,14 @@ class Truth:
                 continue
             if params.get("outcome") and self.outcome(tx) != params["outcome"]:
                 continue
-            if params.get("recipient") or params.get("state"):
+            if any(params.get(key) for key in ("recipient", "state", "code", "http")):
                 wanted = params.get("state")
                 states = FAILED_STATES if wanted == "failed" else {wanted} if wanted else None
                 if not any(
                     (not params.get("recipient") or d["recipient_dip_id"] == params["recipient"])
                     and (states is None or d["state"] in states)
+                    and (not params.get("code") or code_of(d["last_error"]) == params["code"])
+                    and (not params.get("http") or http_of(d["last_http_status"]) == params["http"])
                     for d in deliveries
                 ):
                     continue
@@ -90,6 +101,8 @@ class Truth:
             and (not params.get("status") or e["status"] == params["status"])
             and (not params.get("recipient") or e["recipient_dip_id"] == params["recipient"])
             and (not params.get("txn") or e["transaction_id"] == params["txn"])
+            and (not params.get("code") or code_of(e["reason"]) == params["code"])
+            and (not params.get("http") or http_of(e["http_status"]) == params["http"])
             and (since is None or e["at"] >= since)
             and (until is None or e["at"] < until)
         ]

@@ -19,7 +19,6 @@ filter should show, in plain Python, independently of the portal's SQL.
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -28,7 +27,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 import orjson
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -40,7 +38,7 @@ from opendip.pki.trust import TrustStore
 from opendip.portal.query import iso_second
 from opendip.simulator.examples import common_block, connection_type_change, dip_datetime, mpan_core
 from opendip.simulator.receiver import accept_all
-from tests.helpers.hub import OPENDIP, HubProcess
+from tests.helpers.hub import OPENDIP, START_TIMEOUT, HubProcess, free_port, wait_until_ready
 from tests.helpers.receivers import ThreadedReceiver
 from tests.portal.truth import Truth
 
@@ -79,7 +77,7 @@ class World:
         assert response.status_code in (201, 207, 400), response.text
         return list(response.json()["messageArray"])
 
-    def settle(self, timeout: float = 30.0) -> None:
+    def settle(self, timeout: float = 120.0) -> None:
         """Wait until every delivery that can finish has finished (SUP2 and SUP3 stay pending by design)."""
         deadline = time.time() + timeout
         while time.time() < deadline:
@@ -150,28 +148,17 @@ def segment_change(mpan: str, recipients: list[str]) -> dict[str, Any]:
 
 
 def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A port nothing listens on, from this worker's own block (no other worker's hub will take it)."""
+    return free_port()
 
 
-def start_hub(hub: HubProcess, host: str = "0.0.0.0", timeout: float = 30.0) -> None:
+def start_hub(hub: HubProcess, host: str = "0.0.0.0", timeout: float = START_TIMEOUT) -> None:
     """`opendip up` on all interfaces, so tests can also reach it from a non-loopback address."""
     log = hub.log_path.open("ab")
     hub.process = subprocess.Popen(
         [OPENDIP, "up", "--host", host, "--port", str(hub.port)], env=hub.env, stdout=log, stderr=subprocess.STDOUT
     )
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if hub.process.poll() is not None:
-            raise RuntimeError(f"hub exited early:\n{hub.log_path.read_text()[-4000:]}")
-        try:
-            if httpx.get(hub.base_url + "/readyz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"hub did not become ready:\n{hub.log_path.read_text()[-4000:]}")
+    wait_until_ready(hub.process, hub.base_url, hub.log_path, timeout)
 
 
 def build_world(data_dir: Path, database_url: str) -> Iterator[World]:

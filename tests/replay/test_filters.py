@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
 
 import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from opendip.core.tokens import Cursor, decode
 from opendip.errors import DipError, Msg
 from opendip.replay.filters import ReplayFilter, parse_filter
-from opendip.replay.tokens import Cursor, decode
 
 
 def parse(body: object) -> ReplayFilter:
@@ -87,15 +90,42 @@ def test_malformed_json_is_its_own_code() -> None:
     assert caught.value.msg is Msg.MALFORMED_JSON
 
 
+KEY, OTHER_HUB = b"k" * 32, b"o" * 32
+
+
+def _forged(payload: dict) -> str:  # type: ignore[type-arg]
+    """A token a client wrote itself: the payload edited, the old signature kept or none at all."""
+    return base64.urlsafe_b64encode(orjson.dumps(payload)).decode().rstrip("=")
+
+
 def test_continuation_tokens_round_trip_and_refuse_tampering() -> None:
-    cursor = Cursor("channel:2300000900:IF-043", "abc", 41, 900)
-    assert decode(cursor.encode(), "channel:2300000900:IF-043", "abc") == cursor
-    for token, scope, fingerprint in (
-        (cursor.encode(), "channel:1100000001:IF-043", "abc"),  # another recipient's replay
-        (cursor.encode(), "channel:2300000900:IF-043", "other"),  # another filter
-        ("%%%", "channel:2300000900:IF-043", "abc"),
-        (Cursor("s", "f", 10, 5).encode(), "s", "f"),  # after beyond the snapshot
+    scope = "channel:2300000900:IF-043"
+    cursor = Cursor(scope, "abc", 41, 900)
+    token = cursor.encode(KEY)
+    assert decode(token, scope, "abc", KEY) == cursor
+    signature = token.split(".")[1]
+    stretched = {"v": 2, "s": scope, "f": "abc", "a": 41, "u": 10**12}  # past the snapshot the first page fixed
+    for bad, where, fingerprint in (
+        (token, "channel:1100000001:IF-043", "abc"),  # another recipient's replay
+        (token, scope, "other"),  # another filter
+        ("%%%", scope, "abc"),
+        (Cursor("s", "f", 10, 5).encode(KEY), "s", "f"),  # after beyond the snapshot
+        (cursor.encode(OTHER_HUB), scope, "abc"),  # signed by another hub
+        (_forged(stretched) + "." + signature, scope, "abc"),
+        (_forged(stretched), scope, "abc"),
+        (_forged({**stretched, "a": "\u0664\u0661"}) + "." + signature, scope, "abc"),
+        (token + "." + signature, scope, "abc"),
+        ("a" * 5000 + "." + signature, scope, "abc"),
+        (token.replace(".", ".\x00"), scope, "abc"),
+        ("\u0664" + token, scope, "abc"),
     ):
         with pytest.raises(DipError) as caught:
-            decode(token, scope, fingerprint)
+            decode(bad, where, fingerprint, KEY)
         assert caught.value.msg is Msg.INVALID_CONTINUATION_TOKEN
+
+
+@given(st.text(max_size=300))
+def test_any_text_as_a_token_is_refused_cleanly(text: str) -> None:
+    with pytest.raises(DipError) as caught:
+        decode(text, "s", "f", KEY)
+    assert caught.value.msg is Msg.INVALID_CONTINUATION_TOKEN

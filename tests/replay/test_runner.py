@@ -125,7 +125,7 @@ def test_a_requeue_with_nothing_to_do_is_complete_at_once(db: Database) -> None:
 
 def test_replay_pages_follow_the_snapshot(db: Database) -> None:
     sent = add_messages(db, SUP, 9)
-    replay = ReplayService(db, Settings(replay_page_size=4))
+    replay = ReplayService(db, Settings(replay_page_size=4), b"k" * 32)
     scope = Scope("channel", SUP, ("IF-043",))
     first = replay.page(scope, ReplayFilter(), None)
     add_messages(db, SUP, 3)

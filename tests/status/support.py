@@ -9,8 +9,8 @@ from typing import Any, TypeVar
 import httpx
 import orjson
 
+from opendip.core.responses import dip_timestamp
 from opendip.messages.client import DipClient
-from opendip.messages.responses import dip_timestamp
 from opendip.simulator.examples import common_block, connection_type_change, mpan_core
 from tests.e2e.conftest import Cast
 from tests.helpers.hub import HubProcess

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from opendip.status.policy import DuplicateAction, PolicyError, StatusRule, load_policy
+from opendip.catalogue.policy import DuplicateAction, PolicyError, StatusRule, load_policy
 
 
 def test_the_built_in_policy_flags_duplicates_and_watches_appointments() -> None:

@@ -9,12 +9,12 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select, update
 
+from opendip.catalogue.policy import ExpectationPolicy, StatusRule
 from opendip.db.engine import Database
 from opendip.db.migrate import upgrade
 from opendip.db.models import deliveries, journal
 from opendip.status.alerts import list_alerts
 from opendip.status.expectations import ExpectationSweeper
-from opendip.status.policy import ExpectationPolicy, StatusRule
 from opendip.status.tables import status_alerts, status_messages
 from tests.delivery.seed import add_messages
 

@@ -14,11 +14,13 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from opendip.accounts.admin_http import access_of, answer, json_body, run
+from opendip.accounts.admin_http import answer, run
+from opendip.accounts.schemas import SessionBody
 from opendip.accounts.sessions import LOGIN_CSRF_COOKIE, SESSION_COOKIE, same_token
 from opendip.accounts.templating import page
 from opendip.accounts.web import check_csrf, check_origin, cookie_secure, source_of, viewer_of
-from opendip.edge import hub_of
+from opendip.core.http import hub_of
+from opendip.core.validation import parse_body
 from opendip.errors import DipError, Msg
 
 router = APIRouter(tags=["accounts"], include_in_schema=False)
@@ -33,9 +35,13 @@ def safe_next(target: str | None) -> str:
     return target if not parts.scheme and not parts.netloc else "/portal"
 
 
-def _login_page(request: Request, next_path: str, status: int = 200, **context: object) -> Response:
+async def _login_page(request: Request, next_path: str, status: int = 200, **context: object) -> Response:
+    """The sign-in form; on a hub with no users yet it says the one command that creates the first."""
     token = secrets.token_urlsafe(24)
-    response = page(request, "login.html", status, login_csrf=token, next=next_path, username="", **context)
+    no_users = not await run(hub_of(request).access.users.any_users)
+    response = page(
+        request, "login.html", status, login_csrf=token, next=next_path, username="", no_users=no_users, **context
+    )
     response.set_cookie(
         LOGIN_CSRF_COOKIE,
         token,
@@ -50,13 +56,13 @@ def _login_page(request: Request, next_path: str, status: int = 200, **context: 
 
 @router.get("/login")
 async def login_form(request: Request, next: str | None = None) -> Response:
-    return _login_page(request, safe_next(next))
+    return await _login_page(request, safe_next(next))
 
 
 @router.post("/login")
 async def login(request: Request) -> Response:
     hub = hub_of(request)
-    access = access_of(hub)
+    access = hub.access
     form = await request.form()
     next_path = safe_next(str(form.get("next") or ""))
     try:
@@ -68,7 +74,10 @@ async def login(request: Request) -> Response:
         )
     except DipError as exc:
         error = {"message": exc.msg.spec.message, "help": exc.help}
-        return _login_page(request, next_path, exc.http_status, error=error)
+        page = await _login_page(request, next_path, exc.http_status, error=error)
+        if exc.retry_after is not None:
+            page.headers["Retry-After"] = str(exc.retry_after)
+        return page
     session = await run(access.sessions.open, signed.user_id, signed.username, source_of(request))
     response = RedirectResponse(next_path, status_code=303)
     _set_session_cookie(request, response, session.token)
@@ -83,7 +92,7 @@ async def logout(request: Request) -> Response:
     if viewer is not None:
         form = await request.form()
         check_csrf(request, viewer, str(form.get("csrf_token") or ""))
-        await run(access_of(hub).sessions.close, viewer)
+        await run(hub.access.sessions.close, viewer)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -95,9 +104,9 @@ async def open_session(request: Request) -> Response:
     if (request.headers.get("content-type") or "").split(";")[0].strip() != "application/json":
         raise DipError(Msg.UNSUPPORTED_MEDIA_TYPE, "sign in with Content-Type: application/json")
     check_origin(request)
-    access = access_of(hub_of(request))
-    data = await json_body(request, {"username", "password"}, {"username", "password"})
-    signed = await run(access.users.sign_in, str(data["username"]), str(data["password"]), source_of(request))
+    access = hub_of(request).access
+    data = await parse_body(request, SessionBody)
+    signed = await run(access.users.sign_in, data.username, data.password, source_of(request))
     session = await run(access.sessions.open, signed.user_id, signed.username, source_of(request))
     response = answer(
         {"username": signed.username, "csrfToken": session.csrf_token, "expiresAt": session.expires_at}, 201
@@ -113,7 +122,7 @@ async def close_session(request: Request) -> Response:
     if viewer is None:
         raise DipError(Msg.NOT_SIGNED_IN, "no session to close")
     check_csrf(request, viewer)
-    await run(access_of(hub).sessions.close, viewer)
+    await run(hub.access.sessions.close, viewer)
     response = answer({"signedOut": viewer.username})
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

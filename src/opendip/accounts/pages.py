@@ -8,13 +8,13 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from opendip.accounts import audit
-from opendip.accounts.admin_http import access_of, run
+from opendip.accounts.admin_http import run
 from opendip.accounts.roles import ORGANISATION_ROLES, Permission, Role
 from opendip.accounts.templating import page
 from opendip.accounts.viewer import Viewer
 from opendip.accounts.web import check_csrf, viewer_of
-from opendip.edge import hub_of
+from opendip.core import audit
+from opendip.core.http import hub_of
 from opendip.errors import DipError
 
 router = APIRouter(prefix="/manage", tags=["manage"], include_in_schema=False)
@@ -48,7 +48,7 @@ def problem(exc: DipError) -> dict[str, Any]:
 
 
 async def _users_page(request: Request, viewer: Viewer, status: int = 200, **context: Any) -> Response:
-    access = access_of(hub_of(request))
+    access = hub_of(request).access
     users = await run(access.users.list_for, viewer)
     roles = list(Role) if viewer.is_operator else [r for r in Role if r in ORGANISATION_ROLES]
     can_manage = viewer.can(Permission.MANAGE_USERS)
@@ -74,7 +74,7 @@ async def users_page(request: Request) -> Response:
 @router.post("/users")
 async def add_user(request: Request) -> Response:
     viewer = await page_viewer(request)
-    access = access_of(hub_of(request))
+    access = hub_of(request).access
     try:
         form = await form_of(request, viewer)
         created = await run(
@@ -95,7 +95,7 @@ async def add_user(request: Request) -> Response:
 @router.post("/users/{username}/{verb}")
 async def enable_user(username: str, verb: str, request: Request) -> Response:
     viewer = await page_viewer(request)
-    access = access_of(hub_of(request))
+    access = hub_of(request).access
     try:
         await form_of(request, viewer)
         await run(access.users.update, viewer, username, disabled=verb == "disable")

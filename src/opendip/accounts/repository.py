@@ -7,7 +7,6 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from opendip.accounts.tables import user_sessions, users
-from opendip.participants.tables import participant_profiles
 
 
 def insert_user(conn: Connection, row: dict[str, Any]) -> int:
@@ -82,9 +81,3 @@ def revoke_user_sessions(conn: Connection, user_id: int, at: float) -> None:
         .where(user_sessions.c.user_id == user_id, user_sessions.c.revoked_at.is_(None))
         .values(revoked_at=at)
     )
-
-
-def organisation_dip_ids(conn: Connection, organisation_id: str) -> frozenset[str]:
-    p = participant_profiles.c
-    rows = conn.execute(select(p.dip_id).where(p.organisation_id == organisation_id))
-    return frozenset(r[0] for r in rows)

@@ -8,6 +8,7 @@ portal forms and the CLI all explain a refusal the same way.
 from __future__ import annotations
 
 import re
+import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -15,18 +16,21 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from opendip.accounts import audit, repository
-from opendip.accounts.audit import Actor
+from opendip.accounts import repository
+from opendip.accounts.directory import Organisations
 from opendip.accounts.passwords import PasswordRejected, check_rules, hash_password, needs_rehash, verify_password
 from opendip.accounts.roles import ORGANISATION_ROLES, Permission, Role, parse_role
 from opendip.accounts.tables import users
+from opendip.accounts.throttle import SignInThrottle, ThrottlePolicy
 from opendip.accounts.viewer import Viewer
 from opendip.config import Settings
+from opendip.core import audit
+from opendip.core.audit import Actor
 from opendip.db.engine import Database
 from opendip.errors import DipError, Msg
-from opendip.participants.tables import organisations
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{2,63}$")
+FIRST_OPERATOR = "operator"
 
 
 @dataclass(frozen=True)
@@ -51,9 +55,18 @@ def public_user(row: dict[str, Any]) -> dict[str, Any]:
 
 
 class UserService:
-    def __init__(self, db: Database, settings: Settings) -> None:
+    def __init__(self, db: Database, settings: Settings, organisations: Organisations) -> None:
         self._db = db
         self._settings = settings
+        self._organisations = organisations
+        self._throttle = SignInThrottle(
+            ThrottlePolicy(
+                account_failures=settings.login_max_failures,
+                source_failures=settings.login_source_max_failures,
+                first_delay=settings.login_first_delay_seconds,
+                longest_delay=settings.login_lock_seconds,
+            )
+        )
 
     def create(
         self,
@@ -89,7 +102,7 @@ class UserService:
         }
         try:
             with self._db.begin() as conn:
-                if organisation_id is not None and not self._organisation_exists(conn, organisation_id):
+                if organisation_id is not None and not self._organisations.exists(conn, organisation_id):
                     raise DipError(Msg.SCHEMA_FAILURE, f"$.organisation: no organisation {organisation_id!r}")
                 row["id"] = repository.insert_user(conn, row)
                 audit.record(
@@ -113,6 +126,7 @@ class UserService:
         password: str | None = None,
         display_name: str | None = None,
         email: str | None = None,
+        unlock: bool = False,
     ) -> dict[str, Any]:
         now = time.time()
         with self._db.begin() as conn:
@@ -139,6 +153,9 @@ class UserService:
                 values["failed_logins"] = 0
                 values["locked_until"] = None
                 changed["password"] = "changed"
+            if unlock or password is not None:  # an operator ends the account's sign-in wait
+                self._throttle.clear(conn, user["username"])
+                changed["unlocked"] = True
             if disabled is not None:
                 values["disabled_at"] = now if disabled else None
                 changed["disabled"] = disabled
@@ -159,46 +176,56 @@ class UserService:
         with self._db.engine.connect() as conn:
             return conn.execute(select(users.c.id).limit(1)).first() is not None
 
+    def first_operator(self, actor: Actor, username: str = FIRST_OPERATOR) -> str | None:
+        """On a hub with no users, create an operator and return its new password (shown once, never stored).
+
+        `make run` calls this so a newcomer can open the management pages at
+        once; on a hub that already has users it does nothing and answers None.
+        """
+        if self.any_users():
+            return None
+        password = secrets.token_urlsafe(12)
+        while len(set(password)) < 5 or username in password.lower():  # the rules' odds of failing are tiny
+            password = secrets.token_urlsafe(12)
+        self.create(actor, username=username, password=password, role=Role.OPERATOR.value)
+        return password
+
     def sign_in(self, username: str, password: str, source: str) -> SignedIn:
-        """Check a password; five failures in a row lock the account for `login_lock_seconds`."""
+        """Check a password, throttled per account name and per source address (accounts/throttle.py)."""
         username = username.strip().lower()
         now = time.time()
         attempt = Actor(f"user:{username[:64]}", source)
-        with self._db.begin() as conn:
-            user = repository.user_by_name(conn, username)
+        target = f"user:{username[:64]}"
+        try:
+            with self._db.begin() as conn:
+                self._throttle.check(conn, username, source, now)
+                user = repository.user_by_name(conn, username)
+        except DipError as exc:  # waiting: refused without reading the password, and audited
+            with self._db.begin() as conn:
+                detail = {"reason": "throttled", "detail": exc.detail}
+                audit.record(conn, attempt, "session.sign_in", target, outcome="refused", detail=detail)
+            raise
         ok = verify_password(user["password_hash"] if user else None, password)
         reason = None
         if user is None or not ok:
             reason = "wrong username or password"
         elif user["disabled_at"] is not None:
             reason = "account disabled"
-        elif user["locked_until"] is not None and user["locked_until"] > now:
-            reason = "account locked after repeated failures"
         with self._db.begin() as conn:
             if reason is not None:
-                if user is not None and not ok:
-                    failures = int(user["failed_logins"] or 0) + 1
-                    values: dict[str, Any] = {"failed_logins": failures}
-                    if failures >= self._settings.login_max_failures:
-                        values["locked_until"] = now + self._settings.login_lock_seconds
-                    repository.update_user(conn, user["id"], values)
-                audit.record(
-                    conn,
-                    attempt,
-                    "session.sign_in",
-                    f"user:{username[:64]}",
-                    outcome="refused",
-                    detail={"reason": reason},
-                )
+                if not ok:
+                    self._throttle.failed(conn, username, source, now)
+                audit.record(conn, attempt, "session.sign_in", target, outcome="refused", detail={"reason": reason})
             else:
                 assert user is not None
-                values = {"failed_logins": 0, "locked_until": None}
+                self._throttle.clear(conn, username)
+                values: dict[str, Any] = {"failed_logins": 0, "locked_until": None}
                 if needs_rehash(user["password_hash"]):
                     values["password_hash"] = hash_password(password)
                 repository.update_user(conn, user["id"], values)
         if reason is not None:
             # The same answer whatever the reason, so sign-in cannot be used to probe accounts.
-            raise DipError(Msg.SIGN_IN_FAILED, "the username or password is wrong, or the account is locked")
+            raise DipError(Msg.SIGN_IN_FAILED, "the username or password is wrong, or the account is disabled")
         assert user is not None
         return SignedIn(user["id"], user["username"])
 
@@ -227,11 +254,6 @@ class UserService:
                 f"a {actor.role.label} manages only {', '.join(sorted(r.value for r in ORGANISATION_ROLES))} "
                 f"users of organisation {actor.organisation_id}",
             )
-
-    @staticmethod
-    def _organisation_exists(conn: Any, organisation_id: str) -> bool:
-        query = select(organisations.c.id).where(organisations.c.id == organisation_id)
-        return conn.execute(query).first() is not None
 
 
 def _actor(actor: Viewer | Actor) -> Actor:

@@ -14,11 +14,13 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from opendip.accounts import audit, repository
-from opendip.accounts.audit import Actor
+from opendip.accounts import repository
+from opendip.accounts.directory import Organisations
 from opendip.accounts.roles import Role
 from opendip.accounts.viewer import Viewer
 from opendip.config import Settings
+from opendip.core import audit
+from opendip.core.audit import Actor
 from opendip.db.engine import Database
 
 SESSION_COOKIE = "opendip_session"
@@ -42,9 +44,10 @@ class NewSession:
 
 
 class SessionService:
-    def __init__(self, db: Database, settings: Settings) -> None:
+    def __init__(self, db: Database, settings: Settings, organisations: Organisations) -> None:
         self._db = db
         self._settings = settings
+        self._organisations = organisations
 
     def open(self, user_id: int, username: str, source: str) -> NewSession:
         token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
@@ -82,7 +85,7 @@ class SessionService:
             if row["expires_at"] <= now or now - row["last_seen_at"] > self._settings.session_idle_seconds:
                 return None
             organisation = row["organisation_id"]
-            dip_ids = repository.organisation_dip_ids(conn, organisation) if organisation else frozenset()
+            dip_ids = self._organisations.dip_ids(conn, organisation) if organisation else frozenset()
         if now - row["last_seen_at"] > TOUCH_EVERY_SECONDS:
             with self._db.begin() as conn:
                 repository.touch_session(conn, row["session_id"], now)

@@ -1,4 +1,4 @@
-"""Users, their sessions, and the audit log.
+"""Users and their sessions (the audit log is on the ground floor, `opendip.core.tables`).
 
 Session tokens and passwords are never stored: a session row keeps the
 SHA-256 of its 256-bit token, a user row keeps an argon2 hash.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from sqlalchemy import Double, ForeignKey, Index, Integer, String, Table, Text
+from sqlalchemy import Double, ForeignKey, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from opendip.db.models import Base, BigId
@@ -45,28 +45,19 @@ class Session(Base):
     revoked_at: Mapped[float | None] = mapped_column(Double, nullable=True)
 
 
-class AuditEntry(Base):
-    """One administrative action: who, what, on what, when, from where, and how it ended.
-
-    Append-only: the migration installs triggers that refuse UPDATE and
-    DELETE on this table, on SQLite and PostgreSQL alike.
-    """
-
-    __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_at", "at", "id"), Index("ix_audit_log_target", "target"))
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    at: Mapped[float] = mapped_column(Double)
-    actor: Mapped[str] = mapped_column(String(120))
-    actor_role: Mapped[str | None] = mapped_column(String(24), nullable=True)
-    organisation_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
-    action: Mapped[str] = mapped_column(String(64))
-    target: Mapped[str] = mapped_column(String(200))
-    outcome: Mapped[str] = mapped_column(String(16))
-    source: Mapped[str] = mapped_column(String(200))
-    detail: Mapped[str] = mapped_column(Text)
-
-
 users = cast(Table, User.__table__)
 user_sessions = cast(Table, Session.__table__)
-audit_log = cast(Table, AuditEntry.__table__)
+
+
+class SignInThrottle(Base):
+    """Failed sign-ins counted per account name ("account:alice") and per source address ("source:10.0.0.7")."""
+
+    __tablename__ = "sign_in_throttle"
+
+    key: Mapped[str] = mapped_column(String(130), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    blocked_until: Mapped[float] = mapped_column(Double)  # no attempt is checked before this time
+    updated_at: Mapped[float] = mapped_column(Double)
+
+
+sign_in_throttle = cast(Table, SignInThrottle.__table__)

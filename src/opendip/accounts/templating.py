@@ -24,10 +24,15 @@ templates.env.filters["utc"] = utc
 
 
 def page(request: Request, name: str, status: int = 200, **context: Any) -> Response:
+    return page_from(templates, request, name, status, **context)
+
+
+def page_from(using: Jinja2Templates, request: Request, name: str, status: int = 200, **context: Any) -> Response:
+    """A management page from `using` (another domain's templates) with the headers every one carries."""
     context.setdefault("error", None)
     context.setdefault("notice", None)
     context.setdefault("viewer", None)
-    response = templates.TemplateResponse(request, name, context, status_code=status)
+    response = using.TemplateResponse(request, name, context, status_code=status)
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Content-Security-Policy"] = "default-src 'self'; frame-ancestors 'none'"

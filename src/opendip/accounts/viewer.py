@@ -1,11 +1,14 @@
-"""Who is looking: a signed-in user or the operator token, with their role and scope."""
+"""Who is looking: a signed-in user, the operator token or the local operator, with their role and scope.
+
+The one principal of the admin API, the management pages and the portal alike.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from opendip.accounts.audit import Actor
 from opendip.accounts.roles import PERMISSIONS, Permission, Role
+from opendip.core.audit import Actor
 from opendip.errors import DipError, Msg
 
 
@@ -30,6 +33,16 @@ class Viewer:
     @property
     def hub_wide(self) -> bool:
         return self.organisation_id is None
+
+    @property
+    def name(self) -> str:
+        """How pages name the viewer."""
+        return self.display_name or self.username
+
+    @property
+    def scope(self) -> frozenset[str] | None:
+        """The DIP IDs whose traffic the viewer sees, for narrowing queries; None for every participant."""
+        return None if self.hub_wide else self.dip_ids
 
     @property
     def is_operator(self) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from fastapi import Request
@@ -19,7 +20,9 @@ from opendip.accounts.roles import Role
 from opendip.accounts.sessions import SESSION_COOKIE, same_token
 from opendip.accounts.viewer import Viewer
 from opendip.errors import DipError, Msg
-from opendip.hub import Hub
+
+if TYPE_CHECKING:
+    from opendip.hub import Hub
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "x-csrf-token"
@@ -48,8 +51,6 @@ def viewer_of(request: Request, hub: Hub) -> Viewer | None:
     if authorization[:7].lower() == "bearer ":
         if _operator_token_matches(hub, authorization[7:].strip()):
             return Viewer(OPERATOR_TOKEN_USER, Role.OPERATOR, None, source=source_of(request))
-        return None
-    if hub.access is None:
         return None
     return hub.access.sessions.viewer(request.cookies.get(SESSION_COOKIE), source_of(request))
 

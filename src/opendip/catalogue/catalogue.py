@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ import jsonschema_rs
 
 from opendip.catalogue.compiler import OPEN_EVENT_PATTERN, Schema, SchemaCompiler, compile_schema
 from opendip.catalogue.issues import child_path, describe, issue, show
+from opendip.catalogue.keycase import ENVELOPE_KEYS, key_names, normalise
 from opendip.catalogue.model import (
     OPEN_EVENT,
     Block,
@@ -36,7 +38,12 @@ from opendip.catalogue.model import (
     Window,
 )
 from opendip.catalogue.reports import report_issues
-from opendip.catalogue.rules import cross_field_issues
+from opendip.catalogue.rules import (
+    DEFAULT_FUTURE_TOLERANCE,
+    cross_field_issues,
+    reference_notes,
+    sender_timestamp_issues,
+)
 from opendip.catalogue.schedule import window_for, window_issues
 from opendip.errors import Msg
 
@@ -94,6 +101,7 @@ class Catalogue:
         self.common = common
         self.interfaces: Mapping[str, Interface] = MappingProxyType(dict(sorted(interfaces.items())))
         self.source = source
+        self.version: str | None = None  # set by the loader: a digest of the files it read
         self.environments: Mapping[str, Environment] = MappingProxyType(dict(environments or {}))
         self.environment = environment
         compiler = SchemaCompiler(data_types=data_types, data_items=data_items, blocks=blocks, common=common)
@@ -120,10 +128,30 @@ class Catalogue:
                 windows=windows,
             )
         self._channels = channels
+        self._key_names = key_names(self._all_key_names())
+
+    def _all_key_names(self) -> list[str]:
+        names = [*ENVELOPE_KEYS, "S0", "interfaceID", "schemaVersion", "eventCode"]
+        for block in [*self.blocks.values(), *self.common.blocks.values()]:
+            names.append(block.id)
+            names.extend(block.fields)
+        names.extend(self.common.blocks)
+        for interface in self.interfaces.values():
+            names.extend(interface.common_blocks)
+            for spec in interface.versions.values():
+                for event in spec.events.values():
+                    names.extend(event.blocks)
+                    names.extend(event.common_blocks)
+        return names
+
+    def normalise_keys(self, payload: Any, path: str = "$.payload") -> tuple[Any, list[str]]:
+        """`payload` with its field names in the catalogue's case, and what was renamed (see keycase.py)."""
+        renamed: list[str] = []
+        return normalise(payload, self._key_names, path, renamed), renamed
 
     def bound_to(self, environment: str | None) -> Catalogue:
         """The same catalogue deciding versions for another environment (compiled again)."""
-        return Catalogue(
+        bound = Catalogue(
             roles=self.roles,
             data_types=self.data_types,
             data_items=self.data_items,
@@ -134,6 +162,8 @@ class Catalogue:
             environments=self.environments,
             environment=environment,
         )
+        bound.version = self.version
+        return bound
 
     def interface(self, interface_id: str) -> Interface | None:
         return self.interfaces.get(interface_id)
@@ -161,6 +191,14 @@ class Catalogue:
     def event(self, interface_id: str, version: str, event_code: str) -> EventDefinition | None:
         compiled = self._compiled(interface_id, version, event_code)
         return compiled.event if compiled else None
+
+    def reference_notes(self, payload: Any, interface_id: str, path_prefix: str = "$.payload") -> list[str]:
+        """Notes on a senderUniqueReference that disagrees with its interface or sender (never a refusal)."""
+        channel = self._channels.get(interface_id)
+        common = payload.get("CommonBlock") if isinstance(payload, dict) else None
+        if channel is None or not isinstance(common, dict):
+            return []
+        return reference_notes(common, channel.interface, path_prefix)
 
     def notices(self, interface_id: str, version: str, event_code: str) -> list[str]:
         """What a valid message was not checked for, because the published document does not say.
@@ -201,9 +239,18 @@ class Catalogue:
         return copy.deepcopy(compiled.schema)
 
     def validate(
-        self, payload: Any, interface_id: str, *, path_prefix: str = "$.payload", at: float | None = None
+        self,
+        payload: Any,
+        interface_id: str,
+        *,
+        path_prefix: str = "$.payload",
+        at: float | None = None,
+        future_tolerance: float = DEFAULT_FUTURE_TOLERANCE,
     ) -> list[ValidationIssue]:
-        """Every reason `payload` may not travel on `interface_id` (at epoch `at`, default now), or []."""
+        """Every reason `payload` may not travel on `interface_id` (at epoch `at`, default now), or [].
+
+        `future_tolerance` is how far ahead of `at` a senderTimestamp may be (clocks drift).
+        """
         if not isinstance(payload, dict):
             return [issue(path_prefix, "type", f"payload must be an object; got {show(payload)}")]
         common = payload.get("CommonBlock")
@@ -222,8 +269,10 @@ class Catalogue:
         if compiled is None:
             compiled = channel.by_version_event[(s0["schemaVersion"], f"[{OPEN_EVENT}]")]
         mpan_block = self.common.mpan_block
+        now = time.time() if at is None else at
         if compiled.validator.is_valid(payload):
             found = cross_field_issues(common, channel.interface, mpan_block, path_prefix)
+            found += sender_timestamp_issues(common, path_prefix, now, future_tolerance)
             if compiled.report_validator is not None and compiled.event.report is not None:
                 custom_path = child_path(path_prefix, "CustomBlock")
                 found += report_issues(
@@ -232,8 +281,9 @@ class Catalogue:
             return found
         found = describe(compiled.validator.iter_errors(payload), path_prefix)
         failed = {found_issue.path for found_issue in found}
-        rules = cross_field_issues(common, channel.interface, mpan_block, path_prefix, failed)
+        rules = cross_field_issues(common, channel.interface, mpan_block, path_prefix)
         found.extend(rule for rule in rules if rule.path not in failed)
+        found += sender_timestamp_issues(common, path_prefix, now, future_tolerance, failed)
         return found
 
     def _check_header(

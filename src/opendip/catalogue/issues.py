@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from itertools import islice
 from typing import Any
 
 from opendip.catalogue.model import ValidationIssue
@@ -18,8 +20,13 @@ from opendip.errors import Msg
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _MAX_SHOWN = 60
+MAX_ISSUES_PER_MESSAGE = 20
+"""Issues listed per message; the rest are counted. A sender fixes the first ones and sends again,
+while a message with thousands of unknown keys must not buy a megabyte answer and the CPU to write it."""
+_MAX_ERRORS_READ = 200
 
 
+@lru_cache(maxsize=8192)  # the send path builds the same few paths for every message of a batch
 def child_path(path: str, key: str | int) -> str:
     """`$.a` + `b` -> `$.a.b`; + 0 -> `$.a[0]`; odd keys are bracket-quoted."""
     if isinstance(key, int):
@@ -54,8 +61,31 @@ def show(value: Any) -> str:
     return type(value).__name__
 
 
-def issue(path: str, rule: str, text: str, msg: Msg = Msg.SCHEMA_FAILURE) -> ValidationIssue:
-    return ValidationIssue(path=path, rule=rule, text=text, msg=msg)
+# CommonBlock fields whose faults have a published code of their own rather than MSG1001.
+_FIELD_CODES: dict[str, Msg] = {
+    "S0.interfaceID": Msg.INTERFACE_MISMATCH,
+    "S1.senderTimestamp": Msg.SENDER_TIMESTAMP_INVALID,
+    "S1.senderDIPID": Msg.SENDER_DIP_ID_INVALID,
+    "S1.senderRoleID": Msg.SENDER_ROLE_INVALID,
+    "S1.DIPConnectionProviderID": Msg.CONNECTION_PROVIDER_INVALID,
+    "S1.senderCorrelationID": Msg.CORRELATION_ID_INVALID,
+    "A0.primaryRecipients": Msg.PRIMARY_RECIPIENT_UNKNOWN,
+    "A0.secondaryRecipients": Msg.SECONDARY_RECIPIENT_UNKNOWN,
+    "A0.always": Msg.ALWAYS_RECIPIENT_UNKNOWN,
+}
+
+
+def code_for_path(path: str) -> Msg:
+    """The published code for a fault at `path`: the field's own code, or MSG1001 Schema Failure."""
+    _, found, rest = path.rpartition(".CommonBlock.")
+    if not found:
+        return Msg.SCHEMA_FAILURE
+    return _FIELD_CODES.get(rest.split("[", 1)[0], Msg.SCHEMA_FAILURE)
+
+
+def issue(path: str, rule: str, text: str, msg: Msg | None = None) -> ValidationIssue:
+    """An issue; without an explicit code, the one the published list gives the field at `path`."""
+    return ValidationIssue(path=path, rule=rule, text=text, msg=msg or code_for_path(path))
 
 
 def _name(parts: Sequence[str | int]) -> str:
@@ -107,22 +137,63 @@ def _sentence(rule: str, field: str, value: Any, detail: dict[str, Any], message
             return f"{field}: {message}"
 
 
-def describe(errors: Iterable[Any], prefix: str) -> list[ValidationIssue]:
-    """One issue per broken rule (one per key for required and additionalProperties)."""
+def describe(errors: Iterable[Any], prefix: str, limit: int = MAX_ISSUES_PER_MESSAGE) -> list[ValidationIssue]:
+    """One issue per broken rule (one per key for required and additionalProperties), at most `limit` of them.
+
+    Past the limit one closing issue says how many more there were (reading at
+    most a few hundred of the validator's errors, so a message built to break
+    every rule costs no more than one that breaks a few).
+    """
     issues: list[ValidationIssue] = []
-    for error in errors:
-        parts: list[str | int] = list(error.instance_path)
+    unlisted = 0
+    read = 0
+    for error in islice(errors, _MAX_ERRORS_READ):
+        read += 1
         rule = error.kind.name
         detail: dict[str, Any] = error.kind.as_dict()
+        unexpected: list[str] = (
+            [str(key) for key in detail.get("unexpected", [])] if rule == "additionalProperties" else [""]
+        )
+        room = limit - len(issues)
+        if room <= 0:
+            unlisted += len(unexpected)
+            continue
+        parts: list[str | int] = list(error.instance_path)
         base = join_path(prefix, parts)
         where = _name(parts) if parts else "payload"
         if rule == "required":
             key = str(detail.get("property", "?"))
             issues.append(issue(child_path(base, key), rule, f"{key} is required in {where}"))
         elif rule == "additionalProperties":
-            for key in detail.get("unexpected", []):
-                text = f"{key} is not allowed in {where}: the block is closed"
-                issues.append(issue(child_path(base, key), rule, text))
+            unlisted += max(len(unexpected) - room, 0)
+            for name in unexpected[:room]:
+                text = f"{name} is not allowed in {where}: the block is closed"
+                issues.append(issue(child_path(base, name), rule, text))
         else:
             issues.append(issue(base, rule, _sentence(rule, _name(parts), error.instance, detail, error.message)))
-    return issues
+    if not unlisted and read < _MAX_ERRORS_READ:
+        return issues
+    counted = f"{unlisted} more" if read < _MAX_ERRORS_READ else f"at least {unlisted} more"
+    text = f"{counted} issues not listed (at most {limit} are listed per message): fix these and send again"
+    return [*issues, issue(prefix, "tooManyIssues", text)]
+
+
+class AnswerBudget:
+    """Issues one answer may still list in full, shared by all the messages of a request.
+
+    Each message keeps at least its first issue (so every refusal still names a
+    path and a rule); once the budget is spent, the rest of each message's issues
+    are only counted. Five hundred hostile messages then cost a bounded answer.
+    """
+
+    def __init__(self, lines: int = 1000) -> None:
+        self.left = lines
+
+    def take(self, issues: list[ValidationIssue]) -> list[ValidationIssue]:
+        if len(issues) <= max(self.left, 1):
+            self.left -= len(issues)
+            return issues
+        self.left = max(self.left - 1, 0)
+        first = issues[0]
+        text = f"{len(issues) - 1} more issues of this message not listed: this answer lists at most its share"
+        return [first, issue(first.path.split(".", 1)[0], "tooManyIssues", text)]

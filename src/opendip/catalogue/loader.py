@@ -16,6 +16,7 @@ the file and the key, so a bad catalogue change can never half-deploy.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from opendip.catalogue.catalogue import Catalogue
@@ -85,7 +86,7 @@ def load_catalogue(directory: Path | None = None, *, environment: str | None = N
             expected_id=path.stem,
             environments=environments,
         )
-    return Catalogue(
+    catalogue = Catalogue(
         roles=roles,
         data_types=data_types,
         data_items=data_items,
@@ -96,3 +97,13 @@ def load_catalogue(directory: Path | None = None, *, environment: str | None = N
         environments=environments,
         environment=environment,
     )
+    catalogue.version = fingerprint(root)
+    return catalogue
+
+
+def fingerprint(root: Path) -> str:
+    """The catalogue's version as served: a digest of its YAML files, so two hubs can tell they agree."""
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.yaml")):
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]

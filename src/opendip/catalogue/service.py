@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from opendip.catalogue.catalogue import Catalogue
-from opendip.catalogue.issues import child_path, issue, show
+from opendip.catalogue.issues import AnswerBudget, child_path, issue, show
 from opendip.catalogue.model import ValidationIssue
+from opendip.catalogue.rules import DEFAULT_FUTURE_TOLERANCE
+from opendip.core.envelope import payload_of
+from opendip.core.responses import ResponseItem
 from opendip.errors import DipError, Msg
-from opendip.messages.envelope import payload_of
-from opendip.messages.responses import ResponseItem
 
 
 @dataclass
@@ -54,6 +55,7 @@ def validate_item(
     *,
     event_code: str | None = None,
     environment: str | None = None,
+    future_tolerance: float = DEFAULT_FUTURE_TOLERANCE,
 ) -> Verdict:
     """Every issue with item `index` of a request array, and what could not be checked."""
     verdict = Verdict(index)
@@ -63,6 +65,7 @@ def validate_item(
     except DipError as exc:
         verdict.issues.append(issue(f"$[{index}]", "envelope", exc.detail, exc.msg))
         return verdict
+    payload, renamed = catalogue.normalise_keys(payload, prefix)  # as the send path: field names in any case
     common = payload.get("CommonBlock") if isinstance(payload, dict) else None
     s0 = common.get("S0") if isinstance(common, dict) else None
     s1 = common.get("S1") if isinstance(common, dict) else None
@@ -73,7 +76,9 @@ def validate_item(
         path = child_path(child_path(child_path(prefix, "CommonBlock"), "S0"), "eventCode")
         text = f"eventCode must be [{event_code.strip('[]')}], the event in the URL; got {show(s0.get('eventCode'))}"
         verdict.issues.append(issue(path, "eventCodeMismatch", text, Msg.UNKNOWN_EVENT_CODE))
-    verdict.issues.extend(catalogue.validate(payload, interface_id, path_prefix=prefix))
+    verdict.issues.extend(
+        catalogue.validate(payload, interface_id, path_prefix=prefix, future_tolerance=future_tolerance)
+    )
     if environment is not None and isinstance(s1, dict) and "environmentTag" in s1:
         tag = s1["environmentTag"]
         if tag != environment:
@@ -82,6 +87,9 @@ def validate_item(
             verdict.issues.append(issue(path, "environment", text, Msg.WRONG_ENVIRONMENT))
     if isinstance(s0, dict):
         verdict.notices = catalogue.notices(interface_id, str(s0.get("schemaVersion")), str(s0.get("eventCode")))
+    if renamed:
+        verdict.notices.append("field names put in the catalogue's case: " + "; ".join(renamed))
+    verdict.notices += catalogue.reference_notes(payload, interface_id, prefix)
     return verdict
 
 
@@ -92,9 +100,18 @@ def validate_array(
     *,
     event_code: str | None = None,
     environment: str | None = None,
+    future_tolerance: float = DEFAULT_FUTURE_TOLERANCE,
 ) -> list[Verdict]:
     return [
-        validate_item(catalogue, raw, index, interface_id, event_code=event_code, environment=environment)
+        validate_item(
+            catalogue,
+            raw,
+            index,
+            interface_id,
+            event_code=event_code,
+            environment=environment,
+            future_tolerance=future_tolerance,
+        )
         for index, raw in enumerate(items)
     ]
 
@@ -102,6 +119,7 @@ def validate_array(
 def response_items(verdicts: list[Verdict]) -> list[ResponseItem]:
     """StandardResponse lines: one MSG0000 per valid message, one line per issue of the others."""
     lines: list[ResponseItem] = []
+    budget = AnswerBudget()
     for verdict in verdicts:
         common = {"sender_unique_reference": verdict.sender_unique_reference, "sender_id": verdict.sender_id}
         if verdict.valid:
@@ -109,7 +127,7 @@ def response_items(verdicts: list[Verdict]) -> list[ResponseItem]:
             text = f"$[{verdict.index}]: valid (not stored, not sent)" + (f"; note: {note}" if note else "")
             lines.append(ResponseItem(Msg.SUCCESS, text, **common))
             continue
-        for found in verdict.issues:
+        for found in budget.take(verdict.issues):
             lines.append(ResponseItem(found.msg, f"{found.path}: {found.text} [rule: {found.rule}]", **common))
     return lines
 

@@ -12,8 +12,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import structlog
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+
+log = structlog.get_logger(__name__)
 
 
 def make_engine(url: str, *, pool_size: int = 10, background_checkpoints: bool = False) -> Engine:
@@ -23,7 +26,8 @@ def make_engine(url: str, *, pool_size: int = 10, background_checkpoints: bool =
         return _sqlite_engine(url, background_checkpoints)
     if parsed.drivername == "postgresql":
         url = str(parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False))
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    # `pool_size` connections stay open between requests; a burst may open more, closed again as they come back
+    return create_engine(url, pool_size=pool_size, max_overflow=max(pool_size, 10), pool_pre_ping=True)
 
 
 def _sqlite_engine(url: str, background_checkpoints: bool) -> Engine:
@@ -91,7 +95,7 @@ class Database:
         self._checkpointer: threading.Thread | None = None
 
     @classmethod
-    def from_url(cls, url: str, *, background_checkpoints: bool = False) -> Database:
+    def from_url(cls, url: str, *, background_checkpoints: bool = False, pool_size: int = 10) -> Database:
         """With `background_checkpoints` on SQLite, a thread copies the WAL into the database file.
 
         SQLite otherwise checkpoints inside whichever commit crosses the WAL size
@@ -99,7 +103,7 @@ class Database:
         for writing back and syncing everyone's pages. Long-running processes
         (the hub) move that work off the request path; short CLI runs keep the default.
         """
-        db = cls(make_engine(url, background_checkpoints=background_checkpoints))
+        db = cls(make_engine(url, background_checkpoints=background_checkpoints, pool_size=pool_size))
         if background_checkpoints and db.is_sqlite:
             db._checkpointer = threading.Thread(target=db._checkpoint_loop, name="wal-checkpoint", daemon=True)
             db._checkpointer.start()
@@ -107,7 +111,10 @@ class Database:
 
     def _checkpoint_loop(self, interval: float = 0.5) -> None:
         while not self._stop_checkpoints.wait(interval):
-            self.checkpoint()
+            try:
+                self.checkpoint()
+            except Exception as exc:  # a full or read-only disk: the next round tries again once it is back
+                log.warning("WAL checkpoint failed", error=str(exc)[:200])
 
     def checkpoint(self) -> None:
         """A PASSIVE checkpoint: copies what it can without waiting for or blocking writers."""

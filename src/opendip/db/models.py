@@ -87,7 +87,7 @@ class Webhook(Base):
     interface_id: Mapped[str] = mapped_column(String(10), primary_key=True)
     callback_url: Mapped[str] = mapped_column(Text)
     max_message_count: Mapped[int] = mapped_column(Integer)
-    max_payload_size: Mapped[int] = mapped_column(Integer)
+    max_payload_size: Mapped[int] = mapped_column(Integer)  # KB (1024 bytes), as published
     updated_at: Mapped[float] = mapped_column(Double)
 
 
@@ -100,6 +100,7 @@ class Message(Base):
         Index("ix_messages_received", "received_at", "id"),
         Index("ix_messages_mpan", "mpan"),
         Index("ix_messages_content", "interface_id", "content_hash"),
+        Index("ix_messages_sender_received", "sender_dip_id", "received_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -152,8 +153,26 @@ class Delivery(OutboxRow, Base):
             postgresql_where=text("state = 'pending'"),
             sqlite_where=text("state = 'pending'"),
         ),
-        Index("ix_deliveries_recipient", "recipient_dip_id", "interface_id", "state"),
+        # the few failed rows, for the portal's failed searches and counts (migration 0012)
+        Index(
+            "ix_deliveries_failed",
+            "recipient_dip_id",
+            "transaction_id",
+            postgresql_where=text("state IN ('rejected', 'exhausted', 'unknown')"),
+            sqlite_where=text("state IN ('rejected', 'exhausted', 'unknown')"),
+        ),
+        # created_at last (migration 0014): a recipient's failures of a time window, for a requeue's count
+        Index("ix_deliveries_recipient", "recipient_dip_id", "interface_id", "state", "created_at"),
         Index("ix_deliveries_transaction", "transaction_id"),
+        # the few leased rows: a stopping worker gives back its own without scanning the outbox (migration 0014)
+        Index(
+            "ix_deliveries_leased",
+            "lease_owner",
+            postgresql_where=text("lease_owner IS NOT NULL"),
+            sqlite_where=text("lease_owner IS NOT NULL"),
+        ),
+        # a recipient's deliveries of a time window, for replay and requeue (migration 0014)
+        Index("ix_deliveries_recipient_created", "recipient_dip_id", "interface_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -169,7 +188,7 @@ class JournalEntry(Base):
     """One stage of one message's life: the single source of truth for tracking."""
 
     __tablename__ = "journal"
-    __table_args__ = (Index("ix_journal_transaction", "transaction_id", "id"),)
+    __table_args__ = (Index("ix_journal_transaction", "transaction_id", "id"), Index("ix_journal_at", "at"))
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     transaction_id: Mapped[str] = mapped_column(String(65))

@@ -7,8 +7,10 @@ not claimed (their attempts are not counted) until a cooldown passes; then one
 probe batch is let through (half-open). A success closes the circuit; another
 failure re-opens it with the cooldown doubled, up to a cap.
 
-The breaker lives in the worker process: with several workers each keeps its
-own view, which is enough to protect each worker's slots.
+This class is the state machine, in memory. Delivery workers share one view
+of every recipient through the store (shared_breaker.py), which loads rows
+into it and writes its transitions back, so N worker processes trip, cool
+down and probe a recipient as one.
 """
 
 from __future__ import annotations
@@ -95,6 +97,17 @@ class CircuitBreaker:
         circuit.failures += 1
         if circuit.failures >= self.failure_threshold:
             self._open(circuit, self.cooldown_seconds)
+
+    def load(self, key: str, state: BreakerState, failures: int, cooldown: float, opened_at: float) -> None:
+        """Take a circuit as stored (opened_at on this breaker's clock)."""
+        self._circuits[key] = _Circuit(state, failures, cooldown, opened_at)
+
+    def stored(self, key: str) -> tuple[BreakerState, int, float, float] | None:
+        """(state, failures, cooldown, opened_at) to store; None when the circuit is closed and clean."""
+        circuit = self._circuits.get(key)
+        if circuit is None:
+            return None
+        return self.state(key), circuit.failures, circuit.cooldown, circuit.opened_at
 
     def _open(self, circuit: _Circuit, cooldown: float) -> None:
         circuit.state = BreakerState.OPEN

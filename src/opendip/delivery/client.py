@@ -16,6 +16,7 @@ from datetime import UTC
 from email.utils import parsedate_to_datetime
 
 import aiohttp
+from aiohttp.abc import AbstractResolver
 
 EXCERPT_CHARS = 500
 MAX_RESPONSE_BYTES = 4 * 1024 * 1024
@@ -105,8 +106,13 @@ class WebhookClient:
                 limit=self._limit,
                 limit_per_host=self._limit_per_host,
                 ssl=self._ssl_context if self._ssl_context is not None else True,
+                resolver=self._resolver(),
             )
             self._session = aiohttp.ClientSession(connector=connector, headers={"User-Agent": self._user_agent})
+
+    def _resolver(self) -> AbstractResolver | None:
+        """How host names become addresses: aiohttp's default here; the guarded client checks each answer."""
+        return None
 
     async def close(self) -> None:
         if self._session is not None:

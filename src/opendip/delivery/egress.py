@@ -16,6 +16,8 @@ import orjson
 
 from opendip.delivery.repository import ClaimedDelivery
 
+KB = 1024  # maxPayloadSize is published in KB; bodies are measured in bytes
+
 
 class EgressError(ValueError):
     """A stored payload that cannot be turned into an outbound message."""
@@ -28,6 +30,7 @@ class Batch:
     deliveries: Sequence[ClaimedDelivery]
     body: bytes
     note: str | None = None
+    mpo: str | None = None  # X-DIP-MPO: the connection provider every message of the POST came through
 
     @property
     def transaction_ids(self) -> list[str]:
@@ -69,13 +72,27 @@ def render(delivery: ClaimedDelivery) -> bytes:
     return orjson.dumps({"payload": payload})
 
 
-def plan_batches(deliveries: Iterable[ClaimedDelivery], max_message_count: int, max_payload_size: int) -> BatchPlan:
-    """Split into bodies of at most `max_message_count` items and `max_payload_size` bytes.
+def mpo_of(deliveries: Sequence[ClaimedDelivery]) -> str | None:
+    """The X-DIP-MPO value of one POST: the connection provider's DIP ID when every message came through it.
 
-    Order is kept. A message that alone exceeds the size limit still goes, in a
-    batch of its own, with a note for the journal: refusing it would strand it
-    forever, and the recipient is the one who can say no.
+    The published API lists the header as optional and says no more; OpenDIP
+    reads it as the DIP connection provider (S1.DIPConnectionProviderID) that
+    sent on the participant's behalf, and leaves it out when a POST mixes
+    messages sent directly with ones sent through a provider, or two providers.
     """
+    providers = {delivery.connection_provider_id for delivery in deliveries}
+    return providers.pop() if len(providers) == 1 else None
+
+
+def plan_batches(deliveries: Iterable[ClaimedDelivery], max_message_count: int, max_payload_kb: int) -> BatchPlan:
+    """Split into bodies of at most `max_message_count` items and `max_payload_kb` KB (of 1024 bytes).
+
+    maxPayloadSize is published in KB, so a body may be up to `max_payload_kb * 1024`
+    bytes, the whole serialised array included. Order is kept. A message that alone
+    exceeds the size limit still goes, in a batch of its own, with a note for the
+    journal: refusing it would strand it forever, and the recipient is the one who can say no.
+    """
+    limit = max_payload_kb * KB
     max_count = max(1, max_message_count)
     plan = BatchPlan()
     current: list[ClaimedDelivery] = []
@@ -85,7 +102,7 @@ def plan_batches(deliveries: Iterable[ClaimedDelivery], max_message_count: int, 
     def flush() -> None:
         nonlocal current, items, size
         if current:
-            plan.batches.append(Batch(tuple(current), b"[" + b",".join(items) + b"]"))
+            plan.batches.append(Batch(tuple(current), b"[" + b",".join(items) + b"]", mpo=mpo_of(current)))
         current, items, size = [], [], 2
 
     for delivery in deliveries:
@@ -95,12 +112,12 @@ def plan_batches(deliveries: Iterable[ClaimedDelivery], max_message_count: int, 
             plan.broken.append((delivery, str(exc)))
             continue
         added = len(item) + (1 if items else 0)
-        if current and (len(current) >= max_count or size + added > max_payload_size):
+        if current and (len(current) >= max_count or size + added > limit):
             flush()
             added = len(item)
-        if not current and 2 + len(item) > max_payload_size:
-            note = f"sent alone: {2 + len(item)} bytes exceeds maxPayloadSize {max_payload_size}"
-            plan.batches.append(Batch((delivery,), b"[" + item + b"]", note))
+        if not current and 2 + len(item) > limit:
+            note = f"sent alone: {2 + len(item)} bytes exceeds maxPayloadSize {max_payload_kb} KB ({limit} bytes)"
+            plan.batches.append(Batch((delivery,), b"[" + item + b"]", note, mpo_of([delivery])))
             continue
         current.append(delivery)
         items.append(item)

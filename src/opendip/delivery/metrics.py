@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 
 from prometheus_client import Counter, Gauge, Histogram
 
+from opendip.delivery.backlog import Backlog
 from opendip.delivery.repository import ClaimedDelivery, DeliveryState, Resolution
 
 DELIVERED = Counter("opendip_delivered_total", "Messages delivered to a recipient webhook")
@@ -16,6 +17,18 @@ FAILED = Counter(
 )
 RETRIES = Counter("opendip_delivery_retries_total", "Deliveries scheduled for another attempt")
 OUTBOX_DEPTH = Gauge("opendip_outbox_depth", "Outbox rows still pending delivery")
+BACKLOG = Gauge("opendip_recipient_backlog", "Deliveries pending for one recipient", ["recipient"])
+BACKLOG_AGE = Gauge(
+    "opendip_recipient_backlog_oldest_age_seconds", "Age of a recipient's oldest pending delivery", ["recipient"]
+)
+DRAIN_RATE = Gauge(
+    "opendip_recipient_drain_rate", "Deliveries to a recipient per second over the last minute", ["recipient"]
+)
+BACKLOG_ETA = Gauge(
+    "opendip_recipient_backlog_eta_seconds",
+    "When a recipient's backlog will be empty at its measured drain rate (-1: nothing drained lately)",
+    ["recipient"],
+)
 LATENCY = Histogram(
     "opendip_delivery_latency_seconds",
     "Time from message accepted to delivered",
@@ -41,6 +54,20 @@ def retried(count: int) -> None:
 
 def outbox_depth(depth: int) -> None:
     OUTBOX_DEPTH.set(depth)
+
+
+def recipient_backlogs(found: Sequence[Backlog]) -> None:
+    """Publish each recipient's backlog; recipients whose backlog emptied drop back to 0."""
+    seen = {b.recipient for b in found}
+    for gauge in (BACKLOG, BACKLOG_AGE, BACKLOG_ETA):
+        for labels in list(gauge._metrics):  # recipients published before and no longer waiting
+            if labels[0] not in seen:
+                gauge.labels(*labels).set(0)
+    for b in found:
+        BACKLOG.labels(b.recipient).set(b.pending)
+        BACKLOG_AGE.labels(b.recipient).set(b.oldest_age_seconds)
+        DRAIN_RATE.labels(b.recipient).set(b.delivered_per_second)
+        BACKLOG_ETA.labels(b.recipient).set(-1 if b.eta_seconds is None else b.eta_seconds)
 
 
 def observe(rows: Sequence[ClaimedDelivery], resolutions: Sequence[Resolution]) -> None:

@@ -17,12 +17,19 @@ from typing import Any
 
 import orjson
 
+from opendip.core.journal import Outbound
 from opendip.delivery.client import EXCERPT_CHARS, HttpResult
 from opendip.errors import Msg
-from opendip.status.journal import Outbound
 
 SUCCESS_CODE = Msg.SUCCESS.spec.code
-_CODE = re.compile(r"\s*(MSG\d{4})\b")
+# Recipients answer with their published RCP codes (RCP0000 success); MSG codes are read too.
+_CODE = re.compile(r"\s*((?:MSG|RCP)\d{4})\b")
+RECIPIENT_SUCCESS = "RCP0000"
+
+
+# The published webhook contract: these answers are retried, these end the delivery at once.
+RETRIED_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+FINAL_STATUSES = frozenset({401, 403, 404, 405, 406, 413, 505})
 
 
 class Verdict(StrEnum):
@@ -30,6 +37,20 @@ class Verdict(StrEnum):
     RETRY = "retry"
     REJECTED = "rejected"
     UNKNOWN = "unknown"
+    FAILED = "failed"  # a final HTTP failure: not retried, requeueable once the recipient is fixed
+
+
+def is_retried(status: int) -> bool:
+    """Whether an HTTP error answer is retried: the published lists, and the nearest rule for the rest.
+
+    Unlisted 5xx are retried like 500/502/503/504 (505 aside, which is listed final);
+    unlisted 4xx and 3xx (redirects are not followed) end the delivery like 404.
+    """
+    if status in RETRIED_STATUSES:
+        return True
+    if status in FINAL_STATUSES:
+        return False
+    return status >= 500
 
 
 @dataclass(frozen=True)
@@ -75,7 +96,7 @@ def classify(result: HttpResult, transaction_ids: Sequence[str]) -> BatchOutcome
             tx: TxOutcome(
                 Verdict.REJECTED,
                 Outbound.REJECTED_BY_RECIPIENT,
-                _answer_text(answers.get(tx)) or _excerpt(result),
+                _answer_text(answers.get(tx)) or _join("HTTP 400 naming no such transaction", _excerpt(result)),
             )
             for tx in transaction_ids
         }
@@ -91,6 +112,9 @@ def classify(result: HttpResult, transaction_ids: Sequence[str]) -> BatchOutcome
     if 200 <= status < 300:
         reason = _join(f"HTTP {status} is not a DIP answer (201/207/400)", _excerpt(result))
         return _all(transaction_ids, Verdict.UNKNOWN, Outbound.UNKNOWN_DELIVERY_STATUS, reason, alive=True)
+    if not is_retried(status):
+        reason = _join(f"HTTP {status}: not retried, the delivery failed (requeue it once fixed)", _excerpt(result))
+        return _all(transaction_ids, Verdict.FAILED, Outbound.DELIVERY_FAILURE, reason, alive=True)
     reason = _join(f"HTTP {status}", _excerpt(result))
     outcome = _all(transaction_ids, Verdict.RETRY, Outbound.DELIVERY_FAILURE, reason, failed=True)
     if status == 503 and result.retry_after_seconds is not None:  # unavailable, and says for how long
@@ -120,9 +144,9 @@ def _judge_answer(answer: Mapping[str, Any]) -> TxOutcome:
     text = _answer_text(answer)
     match = _CODE.match(str(answer.get("message") or ""))
     if match is None:
-        return TxOutcome(Verdict.UNKNOWN, Outbound.UNKNOWN_DELIVERY_STATUS, _join("no MSG code", text))
+        return TxOutcome(Verdict.UNKNOWN, Outbound.UNKNOWN_DELIVERY_STATUS, _join("no MSG or RCP code", text))
     code = match.group(1)
-    if code == SUCCESS_CODE:
+    if code in (SUCCESS_CODE, RECIPIENT_SUCCESS):
         return TxOutcome(Verdict.DELIVERED, Outbound.DELIVERED, text)
     known = Msg.by_code(code)
     if (known is not None and known.spec.retryable) or code.startswith("MSG5"):
@@ -149,7 +173,7 @@ def _parse_answers(body: bytes) -> dict[str, Mapping[str, Any]] | None:
             return None
         tx = item["transactionID"]
         previous = answers.get(tx)
-        if previous is None or str(previous.get("message", "")).lstrip().startswith(SUCCESS_CODE):
+        if previous is None or str(previous.get("message", "")).lstrip().startswith((SUCCESS_CODE, RECIPIENT_SUCCESS)):
             answers[tx] = item
     return answers
 

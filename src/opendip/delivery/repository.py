@@ -12,16 +12,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, cast
+from typing import cast
 
-from sqlalchemy import ColumnElement, Table, and_, bindparam, func, or_, select, update
+from sqlalchemy import ColumnElement, Table, func, select
 
+from opendip.core.journal import Outbound, Stage, entry
 from opendip.db import models
 from opendip.db.engine import Database
+from opendip.delivery.outbox import OutboxTable, OutcomeWriter, Settled
+from opendip.delivery.shared_breaker import tripped_circuits
+from opendip.delivery.tables import delivery_breakers
 from opendip.participants.tables import participant_profiles
-from opendip.status.journal import Outbound, Stage, entry, record
 
 # models exposes `Model.__table__`, typed as a FromClause; UPDATE needs the Table.
 deliveries = cast(Table, models.deliveries)
@@ -55,6 +58,7 @@ class ClaimedDelivery:
     payload: bytes
     received_at: float
     correlation_id: str | None
+    connection_provider_id: str | None = None  # the DIP connection provider that sent it, if one did
 
     @property
     def group(self) -> GroupKey:
@@ -62,31 +66,14 @@ class ClaimedDelivery:
 
 
 @dataclass(frozen=True)
-class Resolution:
-    """The new state of one claimed row after an attempt, and its journal rows."""
+class Resolution(Settled):
+    """The new state of one claimed message delivery after an attempt, with its journal and attempt rows."""
 
-    delivery_id: int
     state: DeliveryState
-    attempts: int
-    next_attempt_at: float
-    delivered_at: float | None = None
-    http_status: int | None = None
-    error: str | None = None
-    journal: Sequence[dict[str, Any]] = field(default_factory=tuple)
-
-
-def _due(now: float) -> ColumnElement[bool]:
-    d = deliveries.c
-    return and_(
-        d.state == DeliveryState.PENDING.value,
-        d.next_attempt_at <= now,
-        or_(d.lease_until.is_(None), d.lease_until < now),
-        _receiving(),
-    )
 
 
 def _receiving() -> ColumnElement[bool]:
-    """Issue 5: skip recipients that stopped their inbound API.
+    """Skip recipients that stopped their inbound API.
 
     Their rows stay pending (no attempt counted, nothing journalled as failed)
     and flow, oldest first, as soon as the participant starts receiving again.
@@ -94,6 +81,10 @@ def _receiving() -> ColumnElement[bool]:
     profiles = participant_profiles.c
     stopped = select(profiles.dip_id).where(profiles.receiving_stopped_at.is_not(None))
     return deliveries.c.recipient_dip_id.not_in(stopped)
+
+
+OUTBOX = OutboxTable(deliveries, eligible=_receiving)
+_due = OUTBOX.due
 
 
 _CLAIM_COLUMNS = (
@@ -109,21 +100,7 @@ _CLAIM_COLUMNS = (
     messages.c.payload,
     messages.c.received_at,
     messages.c.correlation_id,
-)
-
-_RECORD = (
-    update(deliveries)
-    .where(deliveries.c.id == bindparam("b_id"), deliveries.c.lease_owner == bindparam("b_owner"))
-    .values(
-        state=bindparam("b_state"),
-        attempts=bindparam("b_attempts"),
-        next_attempt_at=bindparam("b_next"),
-        delivered_at=bindparam("b_delivered"),
-        last_http_status=bindparam("b_http"),
-        last_error=bindparam("b_error"),
-        lease_owner=None,
-        lease_until=None,
-    )
+    messages.c.connection_provider_id,
 )
 
 
@@ -131,6 +108,7 @@ class DeliveryRepository:
     def __init__(self, db: Database, *, clock: Callable[[], float] = time.time) -> None:
         self.db = db
         self.clock = clock
+        self._outcomes = OutcomeWriter(db, OUTBOX)
 
     def due_groups(self, now: float) -> list[GroupKey]:
         """Every (recipient, interface) with at least one claimable row."""
@@ -144,10 +122,12 @@ class DeliveryRepository:
     ) -> dict[GroupKey, list[ClaimedDelivery]]:
         """Lease up to `limit` due rows per group, oldest first, in one transaction."""
         claimed: dict[GroupKey, list[ClaimedDelivery]] = {}
+        wanted = [(group, limit) for group, limit in limits if limit > 0]
         with self.db.begin(urgent=True) as conn:
             now = self.clock()
-            for (recipient, interface), limit in limits:
-                if limit <= 0:
+            tripped = tripped_circuits(conn, delivery_breakers, {recipient for (recipient, _), _ in wanted}, owner, now)
+            for (recipient, interface), limit in wanted:
+                if recipient in tripped:
                     continue
                 query = (
                     select(*_CLAIM_COLUMNS)
@@ -164,31 +144,23 @@ class DeliveryRepository:
                 rows = [ClaimedDelivery(**row._asdict()) for row in conn.execute(query)]
                 if not rows:
                     continue
-                conn.execute(
-                    update(deliveries)
-                    .where(deliveries.c.id.in_([row.id for row in rows]))
-                    .values(lease_owner=owner, lease_until=now + lease_seconds)
-                )
+                OUTBOX.lease(conn, [row.id for row in rows], owner, now + lease_seconds)
                 claimed[(recipient, interface)] = rows
         return claimed
 
     def release(self, ids: Sequence[int], owner: str) -> None:
         """Give back leased rows we will not attempt now (no attempt is counted)."""
-        if not ids:
-            return
+        if ids:
+            with self.db.begin(urgent=True) as conn:
+                OUTBOX.release(conn, ids, owner)
+
+    def release_all(self, owner: str) -> int:
+        """On shutdown: every row still leased to us goes back at once, not when its lease runs out."""
         with self.db.begin(urgent=True) as conn:
-            conn.execute(
-                update(deliveries)
-                .where(deliveries.c.id.in_(list(ids)), deliveries.c.lease_owner == owner)
-                .values(lease_owner=None, lease_until=None)
-            )
+            return OUTBOX.release_owned(conn, owner)
 
     def hold(self, group: GroupKey, until: float, reason: str, limit: int) -> int:
-        """Push due rows of a group to `until` without counting an attempt.
-
-        The Paused journal entry is written once per hold reason, not on every
-        poll: `last_error` remembers that the row is already held for it.
-        """
+        """Push due rows of a group to `until` without counting an attempt (Paused journalled once per reason)."""
         d = deliveries.c
         with self.db.begin(urgent=True) as conn:
             now = self.clock()
@@ -200,55 +172,18 @@ class DeliveryRepository:
                 .with_for_update(skip_locked=True, of=deliveries)
             )
             rows = conn.execute(query).all()
-            if not rows:
-                return 0
-            conn.execute(
-                update(deliveries)
-                .where(d.id.in_([row.id for row in rows]))
-                .values(next_attempt_at=until, last_error=reason, lease_owner=None, lease_until=None)
-            )
-            record(
+            OUTBOX.hold(
                 conn,
-                [
-                    entry(
-                        row.transaction_id,
-                        Stage.OUTBOUND,
-                        Outbound.PAUSED,
-                        at=now,
-                        recipient=group[0],
-                        reason=reason,
-                    )
-                    for row in rows
-                    if row.last_error != reason
-                ],
+                rows,
+                until,
+                reason,
+                lambda tx: entry(tx, Stage.OUTBOUND, Outbound.PAUSED, at=now, recipient=group[0], reason=reason),
             )
             return len(rows)
 
     def record(self, resolutions: Sequence[Resolution], owner: str) -> None:
-        """Write one batch's outcomes and journal rows in a single transaction.
-
-        The row update is guarded by our lease: if it expired and another
-        worker took the row, that worker's result is the one the row keeps,
-        but our journal rows still say what we did.
-        """
-        if not resolutions:
-            return
-        params = [
-            {
-                "b_id": r.delivery_id,
-                "b_owner": owner,
-                "b_state": r.state.value,
-                "b_attempts": r.attempts,
-                "b_next": r.next_attempt_at,
-                "b_delivered": r.delivered_at,
-                "b_http": r.http_status,
-                "b_error": r.error,
-            }
-            for r in resolutions
-        ]
-        with self.db.begin(urgent=True) as conn:
-            conn.execute(_RECORD, params)
-            record(conn, [row for r in resolutions for row in r.journal])
+        """Write one batch's outcomes, journal and attempt rows (OutcomeWriter: shared with other batches)."""
+        self._outcomes.record(resolutions, owner)
 
     def pending_count(self) -> int:
         """The outbox depth: rows not yet in a terminal state."""

@@ -5,38 +5,26 @@ question "what does the tracker show after this attempt?" has one answer in
 one place. Every attempt journals its own row (with timing, HTTP status,
 attempt number and reason); a failure that will be retried adds a Retrying
 row saying when, and a failure with no attempts left adds RetriesExhausted.
+Every attempt also gets its attempt row (attempts.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
+from opendip.core.journal import Outbound, Stage, entry
+from opendip.delivery.attempts import MESSAGE, Attempt, attempt_row
 from opendip.delivery.outcome import TxOutcome, Verdict
 from opendip.delivery.repository import ClaimedDelivery, DeliveryState, Resolution
 from opendip.delivery.retry import RetryPolicy
-from opendip.status.journal import Outbound, Stage, entry
 
 _TERMINAL = {
     Verdict.DELIVERED: DeliveryState.DELIVERED,
     Verdict.REJECTED: DeliveryState.REJECTED,
     Verdict.UNKNOWN: DeliveryState.UNKNOWN,
+    Verdict.FAILED: DeliveryState.EXHAUSTED,
 }
-
-
-@dataclass(frozen=True)
-class Attempt:
-    """When one POST started and ended (wall clock) and what status it got."""
-
-    started_at: float
-    finished_at: float
-    http_status: int | None
-    note: str | None = None
-
-    @property
-    def duration_ms(self) -> float:
-        return max(0.0, (self.finished_at - self.started_at) * 1000.0)
 
 
 def settle(
@@ -67,46 +55,49 @@ def settle_one(row: ClaimedDelivery, outcome: TxOutcome, attempt: Attempt, polic
         )
 
     state = _TERMINAL.get(outcome.verdict)
+    delivered_at: float | None = None
+    next_attempt_at = row.next_attempt_at
+    error = reason
     if state is not None:
-        return Resolution(
-            state=state,
-            next_attempt_at=row.next_attempt_at,
-            delivered_at=attempt.finished_at if state is DeliveryState.DELIVERED else None,
-            error=None if state is DeliveryState.DELIVERED else reason,
-            journal=(journal(outcome.status, reason),),
-            delivery_id=row.id,
-            attempts=number,
-            http_status=attempt.http_status,
-        )
-
-    delay = policy.delay(number)
-    if delay is None:
-        rows = [] if outcome.status is Outbound.RETRYING else [journal(outcome.status, reason)]
-        rows.append(journal(Outbound.RETRIES_EXHAUSTED, _with_note(f"gave up after {number} attempts", reason)))
-        return Resolution(
-            state=DeliveryState.EXHAUSTED,
-            next_attempt_at=row.next_attempt_at,
-            error=reason,
-            journal=tuple(rows),
-            delivery_id=row.id,
-            attempts=number,
-            http_status=attempt.http_status,
-        )
-    if outcome.min_delay is not None:
-        delay = max(delay, outcome.min_delay)
-    when = f"attempt {number + 1} in {_duration(delay)}"
-    if outcome.status is Outbound.RETRYING:
-        rows = [journal(Outbound.RETRYING, _with_note(reason, when))]
+        rows = [journal(outcome.status, reason)]
+        if state is DeliveryState.DELIVERED:
+            delivered_at, error = attempt.finished_at, None
     else:
-        rows = [journal(outcome.status, reason), journal(Outbound.RETRYING, when)]
+        delay = policy.delay(number)
+        if delay is None:
+            state = DeliveryState.EXHAUSTED
+            rows = [] if outcome.status is Outbound.RETRYING else [journal(outcome.status, reason)]
+            rows.append(journal(Outbound.RETRIES_EXHAUSTED, _with_note(f"gave up after {number} attempts", reason)))
+        else:
+            state = DeliveryState.PENDING
+            if outcome.min_delay is not None:
+                delay = max(delay, outcome.min_delay)
+            next_attempt_at = attempt.finished_at + delay
+            when = f"attempt {number + 1} in {_duration(delay)}"
+            if outcome.status is Outbound.RETRYING:
+                rows = [journal(Outbound.RETRYING, _with_note(reason, when))]
+            else:
+                rows = [journal(outcome.status, reason), journal(Outbound.RETRYING, when)]
     return Resolution(
-        state=DeliveryState.PENDING,
-        next_attempt_at=attempt.finished_at + delay,
-        error=reason,
-        journal=tuple(rows),
-        delivery_id=row.id,
+        id=row.id,
+        state=state,
         attempts=number,
+        next_attempt_at=next_attempt_at,
+        delivered_at=delivered_at,
         http_status=attempt.http_status,
+        error=error,
+        journal=tuple(rows),
+        attempt=attempt_row(
+            MESSAGE,
+            row.id,
+            row.transaction_id,
+            row.recipient_dip_id,
+            number,
+            attempt,
+            outcome.status.value,
+            state.value,
+            reason,
+        ),
     )
 
 

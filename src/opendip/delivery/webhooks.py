@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from opendip.config import Settings
+from opendip.core.bounded import BoundedCache
 from opendip.db.engine import Database
 from opendip.db.models import participants, webhooks
 
@@ -27,6 +28,7 @@ class Webhook:
     callback_url: str
     max_message_count: int
     max_payload_size: int
+    """maxPayloadSize in KB (1024 bytes), as published."""
     source: str
     """'channel', 'wildcard' or 'default': shown in journal reasons and the portal."""
 
@@ -45,7 +47,8 @@ class WebhookResolver:
         self.default_max_payload_size = settings.default_max_payload_size
         self.ttl_seconds = min(ttl_seconds, 1.0)
         self._clock = clock
-        self._cache: dict[tuple[str, str], tuple[float, Webhook | None]] = {}
+        # keyed by recipient and channel: bounded, since channels come from what senders send
+        self._cache: BoundedCache[tuple[str, str], tuple[float, Webhook | None]] = BoundedCache(50_000)
 
     def resolve(self, recipient: str, interface: str) -> Webhook | None:
         """The webhook for one recipient and channel, or None when none is configured."""
@@ -55,7 +58,7 @@ class WebhookResolver:
         if cached is not None and cached[0] > now:
             return cached[1]
         webhook = self._load(recipient, interface)
-        self._cache[key] = (now + self.ttl_seconds, webhook)
+        self._cache.put(key, (now + self.ttl_seconds, webhook))
         return webhook
 
     def invalidate(self) -> None:

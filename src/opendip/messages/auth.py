@@ -7,29 +7,19 @@ checks in `authorise_sender` answer 403 (we know you, and you may not do this).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
 from opendip.catalogue.model import Interface
+from opendip.core.identity import Caller
 from opendip.errors import AuthenticationError, AuthorisationError, Msg
 from opendip.participants.registry import ParticipantView, Registry, RegistrySnapshot
 from opendip.pki.signing import SignatureVerifier, VerifiedSignature
 from opendip.pki.trust import TrustStore
 
 API_KEY_HEADER = "x-api-key"
-
-
-@dataclass(frozen=True)
-class Caller:
-    participant: ParticipantView
-    signature: VerifiedSignature
-
-    @property
-    def dip_id(self) -> str:
-        return self.participant.dip_id
 
 
 class Authenticator:
@@ -43,30 +33,52 @@ class Authenticator:
             return None
         return status.revocation_reason or "revoked"
 
-    def authenticate(self, method: str, url: str, headers: Mapping[str, str], body: bytes) -> Caller:
+    def identify(self, headers: Mapping[str, str]) -> ParticipantView:
+        """The participant the X-API-Key belongs to: checked before the body is read, so a stranger's
+        body is never read at all."""
         api_key = headers.get(API_KEY_HEADER) or headers.get("X-API-Key")
         if not api_key:
             raise AuthenticationError(Msg.API_KEY_MISSING, "no X-API-Key header")
-        snapshot = self._registry.current()
-        participant = snapshot.caller_for_key(api_key)
+        participant = self._registry.current().caller_for_key(api_key)
         if participant is None:
             participant = self._registry.reload_if_allowed().caller_for_key(api_key)
         if participant is None:
             raise AuthenticationError(Msg.API_KEY_INVALID, "the X-API-Key is not recognised")
+        return participant
+
+    def verify(
+        self, participant: ParticipantView, method: str, url: str, headers: Mapping[str, str], body: bytes
+    ) -> Caller:
+        """The DIP signature over the body, by a certificate bound to the participant `identify` found."""
         verified = self._verifier.verify(method, url, headers, body)
-        self._check_binding(snapshot, participant, verified)
+        self._check_binding(participant, verified)
         if not participant.active:
             raise AuthorisationError(Msg.PARTICIPANT_SUSPENDED, f"participant {participant.dip_id} is suspended")
         return Caller(participant, verified)
 
-    @staticmethod
-    def _check_binding(snapshot: RegistrySnapshot, participant: ParticipantView, verified: VerifiedSignature) -> None:
-        registered = snapshot.certificates.get(verified.fingerprint)
-        owner = registered.dip_id if registered else verified.dip_id
-        if owner != participant.dip_id:
+    def authenticate(self, method: str, url: str, headers: Mapping[str, str], body: bytes) -> Caller:
+        return self.verify(self.identify(headers), method, url, headers, body)
+
+    def _check_binding(self, participant: ParticipantView, verified: VerifiedSignature) -> None:
+        """The signing certificate must be one the hub registered to this participant, by fingerprint.
+
+        Never by the name inside it: a certificate from a trusted CA that the hub
+        has no record of (never registered, or minted outside the hub's books)
+        could not be revoked through the hub, so it is not accepted at all.
+        """
+        registered = self._registry.current().certificates.get(verified.fingerprint)
+        if registered is None:  # registered a moment ago on another node?
+            registered = self._registry.reload_if_allowed().certificates.get(verified.fingerprint)
+        if registered is None:
             raise AuthenticationError(
                 Msg.CERTIFICATE_NOT_BOUND,
-                f"the signing certificate belongs to {owner or 'no DIP ID'}, "
+                f"the signing certificate {verified.fingerprint[:16]}... is not registered with this hub "
+                f"(named {verified.dip_id or 'no DIP ID'}); an operator registers it with `opendip pki register`",
+            )
+        if registered.dip_id != participant.dip_id:
+            raise AuthenticationError(
+                Msg.CERTIFICATE_NOT_BOUND,
+                f"the signing certificate belongs to {registered.dip_id}, "
                 f"but the API key belongs to {participant.dip_id}",
             )
 
@@ -98,15 +110,18 @@ def authorise_sender(
         )
     registered = snapshot.participants.get(str(sender))
     role = sender_block.get("senderRoleID")
-    if registered is None or registered.role != role:
+    if registered is None:
+        raise AuthorisationError(
+            Msg.SENDER_NOT_CALLER, f"$.payload.CommonBlock.S1.senderDIPID: {sender} is not a registered participant"
+        )
+    if registered.role != role:
         raise AuthorisationError(
             Msg.ROLE_MISMATCH,
-            f"$.payload.CommonBlock.S1.senderRoleID is {role}, but {sender} is registered as "
-            f"{registered.role if registered else 'nothing'}",
+            f"$.payload.CommonBlock.S1.senderRoleID is {role}, but {sender} is registered as {registered.role}",
         )
     if not registered.active:
         raise AuthorisationError(Msg.PARTICIPANT_SUSPENDED, f"participant {sender} is suspended")
-    if registered.sending_stopped:  # issue 5: the participant stopped its outbound sending
+    if registered.sending_stopped:  # the participant stopped its outbound sending
         raise AuthorisationError(Msg.SENDING_STOPPED, f"participant {sender} has stopped its outbound sending")
     if interface.sender_roles and role not in interface.sender_roles:
         raise AuthorisationError(

@@ -7,8 +7,29 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from opendip.core import journal
+from opendip.db.bulk import BulkInsert
 from opendip.db.models import deliveries, messages
-from opendip.status import journal
+
+# A repeated (sender, senderUniqueReference) is skipped by the insert itself; the count written tells.
+_MESSAGES = BulkInsert(messages, on_conflict_do_nothing=("sender_dip_id", "sender_unique_reference"))
+OUTBOX_COLUMNS = (
+    "transaction_id",
+    "recipient_dip_id",
+    "interface_id",
+    "recipient_kind",
+    "publication_id",
+    "replay",
+    "state",
+    "attempts",
+    "next_attempt_at",
+    "created_at",
+)
+_DELIVERIES = BulkInsert(deliveries, columns=OUTBOX_COLUMNS)
+
+
+class ReferenceTaken(Exception):
+    """A message of the batch repeated a reference already stored: the transaction must be rolled back."""
 
 
 def existing_references(conn: Connection, sender: str, references: Iterable[str]) -> set[str]:
@@ -29,9 +50,12 @@ def store_batch(
     delivery_rows: list[dict[str, Any]],
     journal_rows: list[dict[str, Any]],
 ) -> None:
-    """Messages, their outbox rows and journal entries: all or nothing, in the caller's transaction."""
-    if message_rows:
-        conn.execute(messages.insert(), message_rows)
-    if delivery_rows:
-        conn.execute(deliveries.insert(), delivery_rows)
+    """Messages, their outbox rows and journal entries: all or nothing, in the caller's transaction.
+
+    Raises ReferenceTaken, before writing anything else, when a message's reference was
+    already stored (or repeated within the batch); the caller rolls back and sorts the batch out.
+    """
+    if _MESSAGES.run(conn, message_rows) != len(message_rows):
+        raise ReferenceTaken
+    _DELIVERIES.run(conn, delivery_rows)
     journal.record(conn, journal_rows)

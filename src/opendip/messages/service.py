@@ -7,61 +7,48 @@ Nothing is answered 201 before `store` has committed.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
-from collections import defaultdict
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
 import structlog
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection
 
 from opendip.catalogue import Catalogue
+from opendip.catalogue.issues import AnswerBudget
+from opendip.catalogue.served import ServedCatalogue
 from opendip.config import Settings
+from opendip.core.envelope import payload_of
+from opendip.core.identity import Caller
+from opendip.core.journal import Addressing, Inbound, Stage, entry
+from opendip.core.responses import ResponseItem
 from opendip.db.engine import Database
+from opendip.db.group import GroupCommit
 from opendip.errors import AuthorisationError, DipError, Msg
 from opendip.messages import ids, metrics, repository
-from opendip.messages.addressing import Addressed, address
-from opendip.messages.auth import Caller, authorise_sender
-from opendip.messages.envelope import payload_of
-from opendip.messages.responses import ResponseItem
+from opendip.messages.addressing import address
+from opendip.messages.auth import authorise_sender
+from opendip.messages.backpressure import BackPressure
+from opendip.messages.candidates import Candidate, Prepared, text_or_none
+from opendip.messages.duplicates import DuplicateScreen, Finding, Incoming
 from opendip.participants.registry import Registry
-from opendip.status.duplicates import DuplicateScreen, Finding, Incoming
-from opendip.status.journal import Addressing, Inbound, Stage, entry
 
 log = structlog.get_logger(__name__)
+
+GROUP_MAX_MESSAGES = 1000
+"""Messages per shared ingest transaction: enough to spread a commit's cost, short enough that the
+delivery worker's writes (first in line on SQLite) never wait long behind one."""
+GROUP_WRITERS_POSTGRES = 4
+"""PostgreSQL writes several transactions at once; SQLite has one writer, so one group at a time."""
+Within = Callable[[Connection], None]
 
 
 def log_details_enabled() -> bool:
     """Per-transaction ingest logging (every accepted ID) when the hub runs at DEBUG."""
     return logging.getLogger().isEnabledFor(logging.DEBUG)
-
-
-@dataclass
-class Candidate:
-    """One message of a batch on its way through ingest."""
-
-    item: ResponseItem
-    payload: dict[str, Any] | None = None
-    addressed: Addressed | None = None
-    received_at: float = 0.0
-    content: str | None = None  # content hash, computed once for the duplicate screen and the row
-
-    def content_hash(self, interface_id: str) -> str:
-        assert self.payload is not None
-        if self.content is None:
-            self.content = content_hash(interface_id, self.payload)
-        return self.content
-
-
-@dataclass
-class Prepared:
-    interface_id: str
-    started: float
-    candidates: list[Candidate] = field(default_factory=list)
 
 
 class IngestService:
@@ -72,20 +59,32 @@ class IngestService:
         registry: Registry,
         settings: Settings,
         on_stored: Callable[[], None] = lambda: None,
+        served: ServedCatalogue | None = None,
     ) -> None:
         self._db = db
         self._catalogue = catalogue
+        self._served = served  # the released catalogue in effect at each batch's time, when releases are on
         self._registry = registry
         self._settings = settings
         self._on_stored = on_stored
         self._content = DuplicateScreen.from_settings(settings)
+        self.backpressure = BackPressure(db, settings)
+        self._group = GroupCommit(
+            db,
+            self._write,
+            size=lambda batch: len(batch[0].candidates),
+            max_size=GROUP_MAX_MESSAGES,
+            writers=1 if db.is_sqlite else GROUP_WRITERS_POSTGRES,
+        )
 
     def prepare(self, caller: Caller, interface_id: str, items: list[Any], started: float) -> Prepared:
-        interface = self._catalogue.interface(interface_id)
+        at, catalogue = self._served.now() if self._served is not None else (None, self._catalogue)
+        interface = catalogue.interface(interface_id)
         if interface is None:
             raise DipError(Msg.UNKNOWN_CHANNEL, f"{interface_id} is not a catalogued interface")
         snapshot = self._registry.current()
         prepared = Prepared(interface_id, started)
+        budget = AnswerBudget()
         denied = False
         for index, raw in enumerate(items):
             candidate = Candidate(ResponseItem(Msg.SUCCESS), received_at=time.time())
@@ -93,10 +92,27 @@ class IngestService:
             try:
                 payload = payload_of(raw)
                 self._describe(candidate.item, payload, interface_id)
-                issues = self._catalogue.validate(payload, interface_id, path_prefix=f"$[{index}].payload")
+                prefix = f"$[{index}].payload"
+                tolerance = self._settings.sender_timestamp_tolerance_seconds
+                issues = catalogue.validate(
+                    payload, interface_id, path_prefix=prefix, at=at, future_tolerance=tolerance
+                )
+                if issues:  # the DIP ignores the case of field names: try them in the catalogue's case
+                    normalised, renamed = catalogue.normalise_keys(payload, prefix)
+                    if renamed:
+                        payload = normalised
+                        candidate.note = "field names put in the catalogue's case: " + "; ".join(renamed)
+                        self._describe(candidate.item, payload, interface_id)
+                        issues = catalogue.validate(
+                            payload, interface_id, path_prefix=prefix, at=at, future_tolerance=tolerance
+                        )
                 if issues:
-                    self._reject(candidate, issues[0].msg, "; ".join(f"{i.path}: {i.text}" for i in issues))
+                    listed = budget.take(issues)
+                    self._reject(candidate, issues[0].msg, "; ".join(f"{i.path}: {i.text}" for i in listed))
                     continue
+                notes = catalogue.reference_notes(payload, interface_id, prefix)
+                if notes:
+                    candidate.note = "; ".join([candidate.note, *notes] if candidate.note else notes)
                 common = payload["CommonBlock"]
                 if common["S1"]["environmentTag"] != self._settings.environment_tag:
                     raise DipError(
@@ -105,17 +121,15 @@ class IngestService:
                         f"{common['S1']['environmentTag']}; this hub is {self._settings.environment_tag}",
                     )
                 authorise_sender(caller, snapshot, interface, common["S1"])
-                candidate.addressed = address(common, interface.routing, snapshot)
+                candidate.addressed = address(common, interface, snapshot)
                 candidate.payload = payload
             except AuthorisationError as exc:
                 denied = True
                 self._reject(candidate, exc.msg, exc.help)
             except DipError as exc:
                 self._reject(candidate, exc.msg, exc.help)
-        if denied:
-            for candidate in prepared.candidates:
-                if candidate.item.accepted:
-                    self._reject(candidate, Msg.BATCH_NOT_PROCESSED, Msg.BATCH_NOT_PROCESSED.spec.help)
+        if denied or self._whole_batch:
+            self._refuse_rest_if_any_refused(prepared)
         for candidate in prepared.candidates:
             sender = candidate.item.sender_id
             candidate.item.transaction_id = ids.transaction_id(
@@ -126,19 +140,50 @@ class IngestService:
             )
         return prepared
 
-    def store(self, prepared: Prepared) -> list[ResponseItem]:
-        """Write the batch in one transaction; on a lost race for a reference, check again once."""
-        for attempt in (1, 2):
+    def store(self, prepared: Prepared, within: Within | None = None) -> list[ResponseItem]:
+        """Write the batch, committed with whatever other batches are waiting to be (db/group.py).
+
+        `within` runs first in the batch's transaction (the request's replay-protection record): if it
+        raises, nothing of the batch is stored. A repeated senderUniqueReference is rare, so the insert
+        itself finds it (ON CONFLICT DO NOTHING writes fewer rows); the transaction is then rolled back
+        and the batch written again on its own, each reference looked up first, which names the
+        duplicates (MSG1006).
+        """
+        before = [(c.item.msg, c.item.help, c.payload) for c in prepared.candidates]
+        try:
+            stored = self._group.commit((prepared, within))
+        except repository.ReferenceTaken:
+            self._restore(prepared, before)
+            self._store_alone(prepared, within, look_up_first=True)
+        else:
+            if not stored:  # a batch it shared the transaction with failed: on its own now
+                self._restore(prepared, before)
+                self._store_alone(prepared, within, look_up_first=False)
+        self._report(prepared)
+        return [c.item for c in prepared.candidates]
+
+    def _store_alone(self, prepared: Prepared, within: Within | None, look_up_first: bool) -> None:
+        """One transaction for this batch; a reference another node commits between the look-up and
+        the insert sends it round once more."""
+        for attempt in range(3):
+            before = [(c.item.msg, c.item.help, c.payload) for c in prepared.candidates]
             try:
                 with self._db.begin() as conn:
-                    self._mark_duplicates(prepared, conn)
-                    findings = self._screen_content(prepared, conn)
-                    repository.store_batch(conn, *self._rows(prepared))
-                    self._content.record(conn, prepared.interface_id, findings)
-                break
-            except IntegrityError:
+                    self._write(conn, (prepared, within), look_up_first)
+                return
+            except repository.ReferenceTaken:
                 if attempt == 2:
                     raise
+                self._restore(prepared, before)
+                look_up_first = True
+
+    @staticmethod
+    def _restore(prepared: Prepared, before: Sequence[tuple[Msg, str, dict[str, Any] | None]]) -> None:
+        """Undo what a rolled-back attempt decided about each message."""
+        for c, (msg, help_text, payload) in zip(prepared.candidates, before, strict=True):
+            c.item.msg, c.item.help, c.payload = msg, help_text, payload
+
+    def _report(self, prepared: Prepared) -> None:
         items = [c.item for c in prepared.candidates]
         if len(items) == 1 or log_details_enabled():
             log.info(
@@ -155,14 +200,25 @@ class IngestService:
                 first=items[0].transaction_id,
                 rejected={i.transaction_id: i.msg.spec.code for i in items if not i.accepted},
             )
-        for item in items:
-            if item.accepted:
-                metrics.ACCEPTED.labels(prepared.interface_id).inc()
-            else:
-                metrics.REJECTED.labels(prepared.interface_id, item.msg.spec.code).inc()
-        if any(i.accepted for i in items):
+        accepted = sum(1 for i in items if i.accepted)
+        if accepted:
+            metrics.ACCEPTED.labels(prepared.interface_id).inc(accepted)
+        for code, count in Counter(i.msg.spec.code for i in items if not i.accepted).items():
+            metrics.REJECTED.labels(prepared.interface_id, code).inc(count)
+        if accepted:
             self._on_stored()
-        return items
+
+    def _write(self, conn: Connection, batch: tuple[Prepared, Within | None], look_up_first: bool = False) -> None:
+        prepared, within = batch
+        if within is not None:
+            within(conn)
+        if look_up_first:
+            self._mark_duplicates(prepared, conn)
+        findings = self._screen_content(prepared, conn)
+        if self._whole_batch and self._refuse_rest_if_any_refused(prepared):
+            findings = [f if f is not None and f.rejected else None for f in findings]
+        repository.store_batch(conn, *self._rows(prepared))
+        self._content.record(conn, prepared.interface_id, findings)
 
     def _mark_duplicates(self, prepared: Prepared, conn: Any) -> None:
         by_sender: dict[str, list[Candidate]] = defaultdict(list)
@@ -178,7 +234,7 @@ class IngestService:
                 known.add(ref)
 
     def _screen_content(self, prepared: Prepared, conn: Any) -> list[Finding | None]:
-        """Same content under a new reference: status/duplicates.py decides, this applies its verdicts."""
+        """Same content under a new reference: messages/duplicates.py decides, this applies its verdicts."""
         accepted = [c for c in prepared.candidates if c.item.accepted and c.payload is not None]
         incoming = [
             Incoming(
@@ -214,7 +270,7 @@ class IngestService:
                 )
                 continue
             message_rows.append(self._message_row(prepared.interface_id, c))
-            journal_rows.append(entry(tx, Stage.INBOUND, Inbound.GOOD_TO_GO, at=now, duration_ms=took))
+            journal_rows.append(entry(tx, Stage.INBOUND, Inbound.GOOD_TO_GO, at=now, duration_ms=took, reason=c.note))
             journal_rows.append(
                 entry(
                     tx,
@@ -280,14 +336,28 @@ class IngestService:
         if not isinstance(s1, dict):
             return
         a0 = common.get("A0") if isinstance(common, dict) else None
-        item.sender_unique_reference = _text(s1.get("senderUniqueReference"))
-        item.sent_timestamp = _text(s1.get("senderTimestamp"))
-        item.sender_id = _text(s1.get("senderDIPID"))
-        item.connection_provider_id = _text(s1.get("DIPConnectionProviderID"))
-        item.correlation_id = _text(s1.get("senderCorrelationID")) or ids.correlation_id(time.time())
+        item.sender_unique_reference = text_or_none(s1.get("senderUniqueReference"))
+        item.sent_timestamp = text_or_none(s1.get("senderTimestamp"))
+        item.sender_id = text_or_none(s1.get("senderDIPID"))
+        item.connection_provider_id = text_or_none(s1.get("DIPConnectionProviderID"))
+        item.correlation_id = text_or_none(s1.get("senderCorrelationID")) or ids.correlation_id(time.time())
         primary = a0.get("primaryRecipients") if isinstance(a0, dict) else None
         if isinstance(primary, list):
             item.recipient_id = ",".join(str(p) for p in primary) or None
+
+    @property
+    def _whole_batch(self) -> bool:
+        """The live DIP's rule: one refused message refuses the batch (OPENDIP_BATCH_ACCEPTANCE)."""
+        return self._settings.batch_acceptance == "whole-batch"
+
+    def _refuse_rest_if_any_refused(self, prepared: Prepared) -> bool:
+        """Answer every still-accepted message MSG3007 when another was refused; True if any was."""
+        if all(c.item.accepted for c in prepared.candidates):
+            return False
+        for candidate in prepared.candidates:
+            if candidate.item.accepted:
+                self._reject(candidate, Msg.BATCH_NOT_PROCESSED, Msg.BATCH_NOT_PROCESSED.spec.help)
+        return True
 
     @staticmethod
     def _reject(candidate: Candidate, msg: Msg, help_text: str) -> None:
@@ -300,14 +370,3 @@ class IngestService:
         if candidate.payload is not None:
             return str(candidate.payload["CommonBlock"]["S1"]["senderRoleID"])
         return caller.participant.role
-
-
-def content_hash(interface_id: str, payload: dict[str, Any]) -> str:
-    """What makes two messages "the same content": interface, MPAN and the CustomBlock."""
-    mpan = (payload["CommonBlock"].get("M0") or {}).get("MPANCore")
-    custom = orjson.dumps(payload.get("CustomBlock"), option=orjson.OPT_SORT_KEYS)
-    return hashlib.sha256(f"{interface_id}|{mpan}|".encode() + custom).hexdigest()
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) else None

@@ -8,7 +8,8 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
-from opendip.edge import hub_of
+from opendip.catalogue.metrics import catalogue_source
+from opendip.core.http import hub_of
 
 router = APIRouter(tags=["operations"])
 
@@ -31,7 +32,12 @@ async def readyz(request: Request) -> Response:
     except Exception as exc:  # any database failure means not ready
         return JSONResponse({"status": "unavailable", "reason": str(exc)[:300]}, status_code=503)
     worker = "running" if hub.worker is not None else "not in this process"
-    return JSONResponse({"status": "ready", "database": hub.db.engine.dialect.name, "delivery": worker})
+    if hub.ops.maintenance.active() is not None:
+        worker = "held for maintenance" if hub.worker is not None else worker
+    catalogue = {"version": hub.catalogue.version, "source": catalogue_source(hub.settings)}
+    return JSONResponse(
+        {"status": "ready", "database": hub.db.engine.dialect.name, "delivery": worker, "catalogue": catalogue}
+    )
 
 
 @router.get("/metrics")

@@ -1,63 +1,87 @@
 """The admin API for participants: register, update, suspend, stop/start, limits, keys, proving.
 
-Thin routes: parse, check the viewer's permission (refusals are audited),
-call the service in a thread, answer JSON. Errors answer in the DIP's
-StandardResponse format with a MSG code and the JSON path that broke a rule.
+Thin routes: the caller and its permission come from the dependencies in
+`opendip.accounts.dependencies` (refusals audited), the body as a typed model;
+each route calls the service in a thread and answers JSON. Errors answer in the
+DIP's StandardResponse format through the app's handlers.
 """
 
 from __future__ import annotations
 
-import base64
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from opendip.accounts.admin_http import admin, allowed, answer, change, json_body, number_field, run, text_field
+from opendip.accounts.admin_http import answer, change, run
+from opendip.accounts.dependencies import Principal, Reader, ScopedReader, SignedIn, allowed_to
 from opendip.accounts.roles import Permission
 from opendip.errors import DipError, Msg
 from opendip.participants import views
 from opendip.participants.controls import Direction
+from opendip.participants.schemas import (
+    KeyRotationBody,
+    LimitsBody,
+    NewParticipant,
+    ParticipantChange,
+    ProvingBody,
+)
 from opendip.participants.service import UNSET
+from opendip.pki.files import csr_text
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 
-_CREATE = {"dipId", "role", "name", "organisation", "mpid", "webhook", "dcpFor", "csr", "certificateDays"}
-_UPDATE = {"name", "webhook", "organisation", "mpid", "dcpFor"}
+
+def _managing(action: str) -> Any:
+    return allowed_to(Permission.MANAGE_PARTICIPANTS, action, scoped=True)
+
+
+async def may_update(dip_id: str, who: SignedIn, body: ParticipantChange) -> Principal:
+    """The permission an update needs depends on what it changes, so the body is read first."""
+    await who.may(body.needs, dip_id, action="participant.update")
+    return who
+
+
+def stop_or_start(request: Request, verb: str, _: SignedIn) -> bool:
+    """`stop` (True) or `start` (False); any other verb is an unknown address, answered before the permission."""
+    if verb not in ("stop", "start"):
+        direction = request.url.path.rsplit("/", 2)[-2]
+        raise DipError(Msg.NOT_FOUND, f"/{direction}/{verb}: use stop or start")
+    return verb == "stop"
+
+
+Stopping = Annotated[bool, Depends(stop_or_start)]
+ReceivingControl = Annotated[
+    Principal, allowed_to(Permission.CONTROL_TRAFFIC, "participant.{verb}_receiving", scoped=True)
+]
+SendingControl = Annotated[Principal, allowed_to(Permission.CONTROL_TRAFFIC, "participant.{verb}_sending", scoped=True)]
 
 
 @router.get("/participants")
-async def list_participants(request: Request) -> Response:
-    hub, _, viewer = await admin(request)
-    await allowed(hub, viewer, Permission.READ)
-    return answer(await run(views.list_participants, hub.db, viewer))
+async def list_participants(who: Reader) -> Response:
+    return answer(await run(views.list_participants, who.hub.db, who.viewer))
 
 
 @router.post("/participants")
-async def create_participant(request: Request) -> Response:
-    hub, _, viewer = await admin(request)
-    await allowed(hub, viewer, Permission.MANAGE_PARTICIPANTS, action="participant.create")
-    data = await json_body(request, _CREATE, {"dipId", "role", "name"})
-    dcp_for = data.get("dcpFor") or []
-    if not isinstance(dcp_for, list):
-        raise DipError(Msg.SCHEMA_FAILURE, "$.dcpFor: an array of DIP IDs")
-    csr = text_field(data, "csr", limit=20000)
-    csr_pem = csr_text(csr) if csr else None
-    days = number_field(data, "certificateDays", integer=True) or 365
+async def create_participant(
+    who: Annotated[Principal, allowed_to(Permission.MANAGE_PARTICIPANTS, "participant.create")], body: NewParticipant
+) -> Response:
+    hub = who.hub
     created = await change(
         hub,
         hub.participants.add,
-        data["dipId"],
-        data["role"],
-        data["name"],
-        webhook=text_field(data, "webhook", limit=2048),
-        dcp_for=tuple(dcp_for),
-        organisation=text_field(data, "organisation", limit=40),
-        mpid=text_field(data, "mpid", limit=4),
-        csr_pem=csr_pem,
-        certificate_days=int(days),
-        actor=viewer.actor,
+        body.dip_id,
+        body.role,
+        body.name,
+        webhook=body.webhook,
+        dcp_for=tuple(body.dcp_for or ()),
+        organisation=body.organisation,
+        mpid=body.mpid,
+        csr_pem=csr_text(body.csr) if body.csr else None,
+        certificate_days=body.certificate_days or 365,
+        actor=who.actor,
     )
-    body = {
+    reply = {
         "dipId": created.dip_id,
         "role": created.role,
         "apiKey": created.api_key,
@@ -66,158 +90,124 @@ async def create_participant(request: Request) -> Response:
         "ca": created.ca.read_text(),
     }
     if created.key is not None:
-        body["privateKey"] = created.key.read_text()
-    return answer(body, 201)
+        reply["privateKey"] = created.key.read_text()
+    return answer(reply, 201)
 
 
 @router.get("/participants/{dip_id}")
-async def get_participant(dip_id: str, request: Request) -> Response:
-    hub, _, viewer = await admin(request)
-    await allowed(hub, viewer, Permission.READ, dip_id)
-    return answer(await run(views.describe, hub.db, dip_id))
+async def get_participant(dip_id: str, who: ScopedReader) -> Response:
+    return answer(await run(views.describe, who.hub.db, dip_id))
 
 
 @router.patch("/participants/{dip_id}")
-async def update_participant(dip_id: str, request: Request) -> Response:
-    hub, _, viewer = await admin(request)
-    data = await json_body(request, _UPDATE)
-    needs = (
-        Permission.MANAGE_PARTICIPANTS
-        if {"organisation", "mpid", "dcpFor"} & set(data)
-        else Permission.EDIT_PARTICIPANTS
-    )
-    await allowed(hub, viewer, needs, dip_id, action="participant.update")
-    dcp_for = data.get("dcpFor")
-    if dcp_for is not None and not isinstance(dcp_for, list):
-        raise DipError(Msg.SCHEMA_FAILURE, "$.dcpFor: an array of DIP IDs")
+async def update_participant(
+    dip_id: str, who: Annotated[Principal, Depends(may_update)], body: ParticipantChange
+) -> Response:
+    sent = body.model_fields_set
     await change(
-        hub,
-        hub.participants.update,
+        who.hub,
+        who.hub.participants.update,
         dip_id,
-        name=text_field(data, "name"),
-        webhook=text_field(data, "webhook", limit=2048) if "webhook" in data else UNSET,
-        organisation=text_field(data, "organisation", limit=40) if "organisation" in data else UNSET,
-        mpid=text_field(data, "mpid", limit=4) if "mpid" in data else UNSET,
-        dcp_for=tuple(dcp_for) if dcp_for is not None else None,
-        actor=viewer.actor,
+        name=body.name,
+        webhook=body.webhook if "webhook" in sent else UNSET,
+        organisation=body.organisation if "organisation" in sent else UNSET,
+        mpid=body.mpid if "mpid" in sent else UNSET,
+        dcp_for=tuple(body.dcp_for) if body.dcp_for is not None else None,
+        actor=who.actor,
     )
-    return answer(await run(views.describe, hub.db, dip_id))
+    return answer(await run(views.describe, who.hub.db, dip_id))
 
 
 @router.put("/participants/{dip_id}/limits")
-async def limits(dip_id: str, request: Request) -> Response:
-    hub, access, viewer = await admin(request)
-    await allowed(hub, viewer, Permission.MANAGE_PARTICIPANTS, dip_id, action="participant.limits")
-    data = await json_body(request, {"ratePerSecond", "burst", "dailyQuota"})
+async def limits(dip_id: str, who: Annotated[Principal, _managing("participant.limits")], body: LimitsBody) -> Response:
     state = await change(
-        hub,
-        access.traffic.set_limits,
+        who.hub,
+        who.access.traffic.set_limits,
         dip_id,
-        rate_per_second=number_field(data, "ratePerSecond"),
-        burst=number_field(data, "burst", integer=True),
-        daily_quota=number_field(data, "dailyQuota", integer=True),
-        actor=viewer.actor,
+        rate_per_second=body.rate_per_second,
+        burst=body.burst,
+        daily_quota=body.daily_quota,
+        actor=who.actor,
     )
     return answer(state)
 
 
 @router.get("/participants/{dip_id}/keys")
-async def list_keys(dip_id: str, request: Request) -> Response:
-    hub, access, viewer = await admin(request)
-    await allowed(hub, viewer, Permission.READ, dip_id)
-    return answer(await run(access.keys.list_keys, dip_id))
+async def list_keys(dip_id: str, who: ScopedReader) -> Response:
+    return answer(await run(who.access.keys.list_keys, dip_id))
 
 
 @router.post("/participants/{dip_id}/keys")
-async def rotate_key(dip_id: str, request: Request) -> Response:
-    hub, access, viewer = await admin(request)
-    await allowed(hub, viewer, Permission.MANAGE_KEYS, dip_id, action="api_key.rotate")
-    data = await json_body(request, {"overlapSeconds"})
-    issued = await change(
-        hub, access.keys.rotate, dip_id, overlap_seconds=number_field(data, "overlapSeconds"), actor=viewer.actor
-    )
+async def rotate_key(
+    dip_id: str,
+    who: Annotated[Principal, allowed_to(Permission.MANAGE_KEYS, "api_key.rotate", scoped=True)],
+    body: KeyRotationBody,
+) -> Response:
+    keys = who.access.keys
+    issued = await change(who.hub, keys.rotate, dip_id, overlap_seconds=body.overlap_seconds, actor=who.actor)
     return answer({**issued.as_json(), "apiKeyNote": "shown once: only its hash is stored"}, 201)
 
 
 @router.delete("/participants/{dip_id}/keys/{key_id}")
-async def revoke_key(dip_id: str, key_id: int, request: Request) -> Response:
-    hub, access, viewer = await admin(request)
-    await allowed(hub, viewer, Permission.MANAGE_KEYS, dip_id, action="api_key.revoke")
-    await change(hub, access.keys.revoke, dip_id, key_id, actor=viewer.actor)
-    return answer(await run(access.keys.list_keys, dip_id))
+async def revoke_key(
+    dip_id: str,
+    key_id: int,
+    who: Annotated[Principal, allowed_to(Permission.MANAGE_KEYS, "api_key.revoke", scoped=True)],
+) -> Response:
+    await change(who.hub, who.access.keys.revoke, dip_id, key_id, actor=who.actor)
+    return answer(await run(who.access.keys.list_keys, dip_id))
 
 
 @router.post("/participants/{dip_id}/prove")
-async def prove(dip_id: str, request: Request) -> Response:
-    hub, access, viewer = await admin(request)
-    await allowed(hub, viewer, Permission.RUN_PROVING, dip_id, action="participant.prove")
-    data = await json_body(request, {"receivedWithinSeconds", "waitSeconds"})
-    within = number_field(data, "receivedWithinSeconds")
-    wait = number_field(data, "waitSeconds") or 0
-    if not 0 <= wait <= 120:
-        raise DipError(Msg.SCHEMA_FAILURE, "$.waitSeconds: from 0 to 120")
-    record = await access.proving.prove(
+async def prove(
+    dip_id: str,
+    who: Annotated[Principal, allowed_to(Permission.RUN_PROVING, "participant.prove", scoped=True)],
+    body: ProvingBody,
+) -> Response:
+    within = body.received_within_seconds
+    record = await who.access.proving.prove(
         dip_id,
-        actor=viewer.actor,
+        actor=who.actor,
         received_within_seconds=within if within is not None else 7 * 86400,
-        wait_for_message_seconds=wait,
+        wait_for_message_seconds=body.wait_seconds or 0,
     )
     return answer(record.as_json(), 201)
 
 
 @router.get("/participants/{dip_id}/provings")
-async def provings(dip_id: str, request: Request) -> Response:
-    hub, access, viewer = await admin(request)
-    await allowed(hub, viewer, Permission.READ, dip_id)
-    return answer(await run(access.proving.history, dip_id))
+async def provings(dip_id: str, who: ScopedReader) -> Response:
+    return answer(await run(who.access.proving.history, dip_id))
 
 
 @router.post("/participants/{dip_id}/suspend")
-async def suspend(dip_id: str, request: Request) -> Response:
-    return await _set_status(dip_id, request, "suspend")
+async def suspend(dip_id: str, who: Annotated[Principal, _managing("participant.suspend")]) -> Response:
+    return await _set_status(who, dip_id, "suspended")
 
 
 @router.post("/participants/{dip_id}/reinstate")
-async def reinstate(dip_id: str, request: Request) -> Response:
-    return await _set_status(dip_id, request, "reinstate")
+async def reinstate(dip_id: str, who: Annotated[Principal, _managing("participant.reinstate")]) -> Response:
+    return await _set_status(who, dip_id, "active")
 
 
-async def _set_status(dip_id: str, request: Request, action: str) -> Response:
-    hub, _, viewer = await admin(request)
-    await allowed(hub, viewer, Permission.MANAGE_PARTICIPANTS, dip_id, action=f"participant.{action}")
-    status = "suspended" if action == "suspend" else "active"
-    await change(hub, hub.participants.set_status, dip_id, status, viewer.actor)
-    return answer(await run(views.describe, hub.db, dip_id))
+async def _set_status(who: Principal, dip_id: str, status: str) -> Response:
+    await change(who.hub, who.hub.participants.set_status, dip_id, status, who.actor)
+    return answer(await run(views.describe, who.hub.db, dip_id))
 
 
 @router.post("/participants/{dip_id}/receiving/{verb}")
-async def receiving(dip_id: str, verb: str, request: Request) -> Response:
+async def receiving(dip_id: str, stop: Stopping, who: ReceivingControl) -> Response:
     """stop | start: the participant pauses its inbound API; deliveries wait in the outbox."""
-    return await _traffic(dip_id, Direction.RECEIVING, verb, request)
+    return await _traffic(who, dip_id, Direction.RECEIVING, stop)
 
 
 @router.post("/participants/{dip_id}/sending/{verb}")
-async def sending(dip_id: str, verb: str, request: Request) -> Response:
+async def sending(dip_id: str, stop: Stopping, who: SendingControl) -> Response:
     """stop | start: the participant pauses its outbound sending; sends are refused with MSG3050."""
-    return await _traffic(dip_id, Direction.SENDING, verb, request)
+    return await _traffic(who, dip_id, Direction.SENDING, stop)
 
 
-async def _traffic(dip_id: str, direction: Direction, verb: str, request: Request) -> Response:
-    hub, access, viewer = await admin(request)
-    if verb not in ("stop", "start"):
-        raise DipError(Msg.NOT_FOUND, f"/{direction.value}/{verb}: use stop or start")
-    await allowed(hub, viewer, Permission.CONTROL_TRAFFIC, dip_id, action=f"participant.{verb}_{direction.value}")
-    state = await change(hub, access.traffic.set_stopped, dip_id, direction, verb == "stop", actor=viewer.actor)
-    if verb == "start" and hub.worker is not None:
-        hub.worker.wake()
+async def _traffic(who: Principal, dip_id: str, direction: Direction, stop: bool) -> Response:
+    state = await change(who.hub, who.access.traffic.set_stopped, dip_id, direction, stop, actor=who.actor)
+    if not stop and who.hub.worker is not None:
+        who.hub.worker.wake()
     return answer(state)
-
-
-def csr_text(value: str) -> bytes:
-    """A CSR as PEM text, or base64 of PEM (easier to put in JSON by hand)."""
-    if "BEGIN" in value:
-        return value.encode()
-    try:
-        return base64.b64decode(value, validate=True)
-    except ValueError:
-        raise DipError(Msg.SCHEMA_FAILURE, "$.csr: PEM text or base64 of PEM") from None

@@ -2,67 +2,68 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
-from opendip.accounts.admin_http import admin, allowed, answer, json_body, run, text_field
+from opendip.accounts.admin_http import answer, run
+from opendip.accounts.dependencies import Principal, Reader, SignedIn, allowed_to
 from opendip.accounts.roles import Permission
 from opendip.errors import DipError, Msg
+from opendip.participants.schemas import NewOrganisation, OrganisationChange
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 
 
+async def may_update(organisation_id: str, who: SignedIn, body: OrganisationChange) -> Principal:
+    """Renaming and MPIDs are the operator's; contacts a Primary User Admin's too, of their own organisation."""
+    await who.may(body.needs, action="organisation.update")
+    _own(who, organisation_id)
+    return who
+
+
+def own_organisation(organisation_id: str, who: Reader) -> Principal:
+    _own(who, organisation_id)
+    return who
+
+
 @router.get("/organisations")
-async def list_organisations(request: Request) -> Response:
-    hub, access, viewer = await admin(request)
-    await allowed(hub, viewer, Permission.READ)
-    only = None if viewer.hub_wide else viewer.organisation_id
-    return answer(await run(access.organisations.list_organisations, only))
+async def list_organisations(who: Reader) -> Response:
+    only = None if who.viewer.hub_wide else who.viewer.organisation_id
+    return answer(await run(who.access.organisations.list_organisations, only))
 
 
 @router.post("/organisations")
-async def create_organisation(request: Request) -> Response:
-    hub, access, viewer = await admin(request)
-    await allowed(hub, viewer, Permission.MANAGE_PARTICIPANTS, action="organisation.create")
-    data = await json_body(request, {"id", "name", "mpids", "contacts"}, {"id", "name"})
+async def create_organisation(
+    who: Annotated[Principal, allowed_to(Permission.MANAGE_PARTICIPANTS, "organisation.create")], body: NewOrganisation
+) -> Response:
     created = await run(
-        access.organisations.create,
-        data["id"],
-        data["name"],
-        mpids=data.get("mpids"),
-        contacts=data.get("contacts"),
-        actor=viewer.actor,
+        who.access.organisations.create, body.id, body.name, mpids=body.mpids, contacts=body.contacts, actor=who.actor
     )
     return answer(created, 201)
 
 
 @router.get("/organisations/{organisation_id}")
-async def get_organisation(organisation_id: str, request: Request) -> Response:
-    hub, access, viewer = await admin(request)
-    await allowed(hub, viewer, Permission.READ)
-    _own(viewer.hub_wide, viewer.organisation_id, organisation_id)
-    return answer(await run(access.organisations.get, organisation_id))
+async def get_organisation(organisation_id: str, who: Annotated[Principal, Depends(own_organisation)]) -> Response:
+    return answer(await run(who.access.organisations.get, organisation_id))
 
 
 @router.patch("/organisations/{organisation_id}")
-async def update_organisation(organisation_id: str, request: Request) -> Response:
-    """Operators change anything; a Primary User Admin keeps their own organisation's contacts current."""
-    hub, access, viewer = await admin(request)
-    data = await json_body(request, {"name", "addMpids", "contacts"})
-    needs = Permission.MANAGE_PARTICIPANTS if {"name", "addMpids"} & set(data) else Permission.EDIT_PARTICIPANTS
-    await allowed(hub, viewer, needs, action="organisation.update")
-    _own(viewer.hub_wide, viewer.organisation_id, organisation_id)
+async def update_organisation(
+    organisation_id: str, who: Annotated[Principal, Depends(may_update)], body: OrganisationChange
+) -> Response:
     updated = await run(
-        access.organisations.update,
+        who.access.organisations.update,
         organisation_id,
-        name=text_field(data, "name"),
-        add_mpids=data.get("addMpids"),
-        contacts=data.get("contacts"),
-        actor=viewer.actor,
+        name=body.name,
+        add_mpids=body.add_mpids,
+        contacts=body.contacts,
+        actor=who.actor,
     )
     return answer(updated)
 
 
-def _own(hub_wide: bool, own: str | None, organisation_id: str) -> None:
-    if not hub_wide and own != organisation_id:
+def _own(who: Principal, organisation_id: str) -> None:
+    if not who.viewer.hub_wide and who.viewer.organisation_id != organisation_id:
         raise DipError(Msg.NOT_OWN_RESOURCE, f"organisation {organisation_id} is not yours")

@@ -1,4 +1,4 @@
-"""`opendip participant ...`, `opendip org ...`, `opendip prove` and the PKI life-cycle commands.
+"""`opendip participant ...`, `opendip org ...` and `opendip pki expiry` (the participants' certificates).
 
 Registered on the Typer app in opendip/cli.py. Every change runs as the
 operator at the shell (`cli:<user>` in the audit log) through the same
@@ -7,56 +7,86 @@ services as the admin API and the portal.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
-from opendip.config import Settings
+from opendip.core.cli import DataDir, EnvOption, cli_actor, console, emit, fail, open_db
 from opendip.errors import DipError
 
 if TYPE_CHECKING:
-    from opendip.accounts.audit import Actor
-    from opendip.db.engine import Database
+    from opendip.participants.service import ParticipantService
 
-console = Console(stderr=True)
-DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Data directory (default .opendip)")]
 org_app = typer.Typer(help="Organisations: MPIDs and contacts.", no_args_is_help=True)
 key_app = typer.Typer(help="API keys: rotate with overlap, revoke, list.", no_args_is_help=True)
 
 
-def cli_actor() -> Actor:
-    """The operator at this shell, as the audit log names them (imported late: `opendip --help` stays quick)."""
-    from opendip.accounts.audit import Actor
-
-    return Actor.cli()
-
-
-def open_db(data_dir: Path | None) -> tuple[Settings, Database]:
-    from opendip.db.engine import Database
-    from opendip.db.migrate import upgrade
-
-    settings = Settings(data_dir=data_dir) if data_dir else Settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    db = Database.from_url(settings.effective_database_url)
-    upgrade(db.engine)
-    return settings, db
-
-
-def emit(data: Any) -> None:
-    print(json.dumps(data, indent=2, default=str))
-
-
-def fail(exc: DipError) -> typer.Exit:
-    console.print(f"[red]{exc.msg.spec.message}: {exc.help}[/]")
-    return typer.Exit(1)
-
-
 # -- participants --------------------------------------------------------------------------------
+
+
+def _participants(data_dir: Path | None, env: str | None = None) -> ParticipantService:
+    from opendip.participants.service import ParticipantService
+
+    settings, db = open_db(data_dir, env)
+    return ParticipantService(db, settings)
+
+
+def participant_add(
+    dip_id: Annotated[str, typer.Option("--dip-id")],
+    role: Annotated[str, typer.Option("--role")],
+    name: Annotated[str, typer.Option("--name")],
+    webhook: Annotated[str | None, typer.Option("--webhook", help="default webhook for every channel")] = None,
+    dcp_for: Annotated[list[str] | None, typer.Option("--dcp-for", help="DIP IDs this provider sends for")] = None,
+    organisation: Annotated[str | None, typer.Option("--organisation")] = None,
+    mpid: Annotated[str | None, typer.Option("--mpid")] = None,
+    csr: Annotated[Path | None, typer.Option("--csr", help="the participant's own CSR (PEM); it keeps its key")] = None,
+    env: EnvOption = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Register a participant (in --env's environment): prints its API key (shown once) and credential paths."""
+    from opendip.participants.service import ParticipantError
+
+    service = _participants(data_dir, env)
+    try:
+        created = service.add(
+            dip_id,
+            role,
+            name,
+            webhook=webhook,
+            dcp_for=tuple(dcp_for or ()),
+            organisation=organisation,
+            mpid=mpid,
+            csr_pem=csr.read_bytes() if csr else None,
+        )
+    except ParticipantError as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from exc
+    print(json.dumps(created.as_dict()))
+
+
+def participant_suspend(dip_id: str, data_dir: DataDir = None) -> None:
+    """Suspend a participant: its requests are refused with 403 until it is reinstated."""
+    _participants(data_dir).set_status(dip_id, "suspended")
+
+
+def participant_reinstate(dip_id: str, data_dir: DataDir = None) -> None:
+    """Lift a suspension."""
+    _participants(data_dir).set_status(dip_id, "active")
+
+
+def pki_revoke(
+    certificate: Annotated[str, typer.Argument(help="SHA-256 fingerprint or hex serial")],
+    reason: Annotated[str, typer.Option()] = "unspecified",
+    data_dir: DataDir = None,
+) -> None:
+    """Revoke a participant certificate: the hub refuses it from then on."""
+    service = _participants(data_dir)
+    if not service.revoke_certificate(certificate, reason):
+        console.print(f"[red]no unrevoked certificate {certificate}[/]")
+        raise typer.Exit(1)
+    console.print(f"revoked {certificate}")
 
 
 def participant_update(
@@ -249,41 +279,13 @@ def org_list(data_dir: DataDir = None) -> None:
     emit(OrganisationService(db).list_organisations())
 
 
-# -- proving -------------------------------------------------------------------------------------
+# -- certificates -------------------------------------------------------------------------------
 
 
-def prove(
-    dip_id: str,
-    wait: Annotated[float, typer.Option(help="seconds to wait for a message from it to arrive")] = 0.0,
-    within_hours: Annotated[float, typer.Option(help="a message received this recently counts")] = 168.0,
-    data_dir: DataDir = None,
-) -> None:
-    """Connectivity proving: certificate, webhook over TLS, test message acknowledged, message received.
-
-    Prints the dated record as JSON and exits 0 on PASS, 1 on FAIL.
-    """
-    from opendip.accounts.parts import build_access
-    from opendip.app import trust_store
-    from opendip.participants.registry import Registry
+def pki_expiry(data_dir: DataDir = None) -> None:
+    """Scan now: certificates within 30/14/7/1 days of expiry; records any new notifications."""
+    from opendip.participants.expiry import ExpiryMonitor
 
     settings, db = open_db(data_dir)
-    access = build_access(settings, db, Registry(db), trust_store(settings))
-    try:
-        record = asyncio.run(
-            access.proving.prove(
-                dip_id, actor=cli_actor(), received_within_seconds=within_hours * 3600, wait_for_message_seconds=wait
-            )
-        )
-    except DipError as exc:
-        raise fail(exc) from exc
-    emit(record.as_json())
-    for check in record.checks:
-        mark = "[green]PASS[/]" if check.passed else "[red]FAIL[/]"
-        console.print(f"{mark} {check.name}: {check.detail}", soft_wrap=True)
-    console.print(f"[bold]{'PASS' if record.passed else 'FAIL'}[/] {dip_id} (record {record.id})")
-    if not record.passed:
-        raise typer.Exit(1)
-
-
-def read_file_or_stdin(path: Path) -> bytes:
-    return sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
+    warnings, created = ExpiryMonitor(db, settings).scan()
+    emit({"warnings": [w.as_json() for w in warnings], "newNotifications": created})

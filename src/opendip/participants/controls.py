@@ -12,8 +12,8 @@ import time
 from enum import StrEnum
 from typing import Any
 
-from opendip.accounts import audit
-from opendip.accounts.audit import Actor
+from opendip.core import audit
+from opendip.core.audit import Actor
 from opendip.db.engine import Database
 from opendip.errors import DipError, Msg
 from opendip.participants import records, repository

@@ -8,10 +8,10 @@ import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from opendip.accounts.audit import Actor
-from opendip.edge import authenticated, dip_response, error_answer, hub_of, require_self
+from opendip.core.audit import Actor
+from opendip.core.http import authenticated, dip_response, hub_of, require_self
+from opendip.core.responses import ResponseItem, standard_response
 from opendip.errors import DipError, Msg
-from opendip.messages.responses import ResponseItem, standard_response
 from opendip.participants.schemas import parse_pubconfig
 
 router = APIRouter()
@@ -29,22 +29,19 @@ def _hub_endpoints(request: Request) -> list[tuple[str, int]]:
 @router.post("/dip-channel/{interface_id}/pubconfig/{recipient_id}", tags=["webhooks"])
 async def set_pubconfig(interface_id: str, recipient_id: str, request: Request) -> Response:
     hub = hub_of(request)
-    try:
-        caller, body = await authenticated(request, hub)
-        require_self(caller, hub, recipient_id)
-        interface_id = interface_id.upper()
-        if hub.catalogue.interface(interface_id) is None:
-            raise DipError(Msg.UNKNOWN_CHANNEL, f"{interface_id} is not a catalogued interface")
-        url, count, size = parse_pubconfig(body, hub.settings.default_max_payload_size)
-        policy = hub.participants.webhook_policy.with_hub(_hub_endpoints(request))
-        actor = Actor(f"participant:{caller.dip_id}", request.client.host if request.client else "unknown")
-        await anyio.to_thread.run_sync(
-            functools.partial(
-                hub.participants.set_webhook, recipient_id, interface_id, url, count, size, policy=policy, actor=actor
-            )
+    caller, body = await authenticated(request, hub)
+    require_self(caller, hub, recipient_id)
+    interface_id = interface_id.upper()
+    if hub.catalogue.interface(interface_id) is None:
+        raise DipError(Msg.UNKNOWN_CHANNEL, f"{interface_id} is not a catalogued interface")
+    url, count, size = parse_pubconfig(body, hub.settings.default_max_payload_size)
+    policy = hub.participants.webhook_policy.with_hub(_hub_endpoints(request))
+    actor = Actor(f"participant:{caller.dip_id}", request.client.host if request.client else "unknown")
+    await anyio.to_thread.run_sync(
+        functools.partial(
+            hub.participants.set_webhook, recipient_id, interface_id, url, count, size, policy=policy, actor=actor
         )
-    except DipError as exc:
-        return error_answer(exc)
+    )
     if hub.worker is not None:
         hub.worker.wake()
     item = ResponseItem(Msg.SUCCESS, f"{interface_id} deliveries for {recipient_id} now go to {url}")
@@ -55,17 +52,14 @@ async def set_pubconfig(interface_id: str, recipient_id: str, request: Request) 
 @router.delete("/dip-channel/{interface_id}/pubconfig/{recipient_id}", tags=["webhooks"])
 async def delete_pubconfig(interface_id: str, recipient_id: str, request: Request) -> Response:
     hub = hub_of(request)
-    try:
-        caller, _ = await authenticated(request, hub)
-        require_self(caller, hub, recipient_id)
-        actor = Actor(f"participant:{caller.dip_id}", request.client.host if request.client else "unknown")
-        removed = await anyio.to_thread.run_sync(
-            functools.partial(hub.participants.remove_webhook, recipient_id, interface_id.upper(), actor=actor)
-        )
-        if not removed:
-            raise DipError(Msg.NOT_FOUND, f"no webhook is set for {interface_id.upper()} and {recipient_id}")
-    except DipError as exc:
-        return error_answer(exc)
+    caller, _ = await authenticated(request, hub)
+    require_self(caller, hub, recipient_id)
+    actor = Actor(f"participant:{caller.dip_id}", request.client.host if request.client else "unknown")
+    removed = await anyio.to_thread.run_sync(
+        functools.partial(hub.participants.remove_webhook, recipient_id, interface_id.upper(), actor=actor)
+    )
+    if not removed:
+        raise DipError(Msg.NOT_FOUND, f"no webhook is set for {interface_id.upper()} and {recipient_id}")
     item = ResponseItem(Msg.SUCCESS, f"webhook for {interface_id.upper()} removed")
     item.recipient_id = recipient_id
     return dip_response(standard_response([item]), 200)

@@ -14,8 +14,8 @@ from typing import Any
 from cryptography import x509
 
 from opendip.config import Settings
+from opendip.core.identity import Caller
 from opendip.errors import AuthenticationError, DipError, Msg
-from opendip.messages.auth import Caller
 from opendip.participants.limits import Limits, QuotaLedger, RateLimiter, seconds_to_midnight
 from opendip.participants.registry import ParticipantView, Registry
 from opendip.pki.tls import client_certificate, is_tls
@@ -57,8 +57,14 @@ class EdgeGate:
         print_, named = _certificate_identity(pem)
         snapshot = self._registry.current()
         registered = snapshot.certificates.get(print_)
-        owner = registered.dip_id if registered is not None else named
-        if registered is not None and registered.revoked_at is not None:
+        if registered is None:  # bound by registration, never by the name inside the certificate
+            raise AuthenticationError(
+                Msg.TLS_CERTIFICATE_NOT_BOUND,
+                f"the TLS client certificate {print_[:16]}... (named {named or 'no DIP ID'}) is not registered "
+                "with this hub; an operator registers it with `opendip pki register`",
+            )
+        owner = registered.dip_id
+        if registered.revoked_at is not None:
             raise AuthenticationError(
                 Msg.CERTIFICATE_REVOKED,
                 f"the TLS client certificate {print_[:16]}... was revoked: {registered.revocation_reason or 'revoked'}",

@@ -13,13 +13,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-
 from opendip.config import Settings
 from opendip.participants.registry import hash_api_key
 from opendip.participants.urls import WebhookPolicy
-from opendip.pki.authority import IssuedCertificate
 
 
 @dataclass(frozen=True)
@@ -50,6 +46,8 @@ def new_api_key() -> str:
 def webhook_policy(settings: Settings) -> WebhookPolicy:
     """The guard from settings; the hub's own public address is always refused as a webhook."""
     policy = WebhookPolicy(settings.production_mode, settings.webhook_allow_hosts)
+    if settings.listen is not None:
+        policy = policy.with_hub([settings.listen])
     if settings.public_base_url:
         parts = urlsplit(settings.public_base_url)
         if parts.hostname:
@@ -69,16 +67,3 @@ def write_private(path: Path, text: str) -> None:
     with os.fdopen(fd, "w") as handle:
         handle.write(text)
     os.replace(tmp, path)
-
-
-def certificate_row(dip_id: str, issued: IssuedCertificate) -> dict[str, Any]:
-    cert = x509.load_pem_x509_certificate(issued.certificate_pem)
-    return {
-        "fingerprint": cert.fingerprint(hashes.SHA256()).hex(),
-        "dip_id": dip_id,
-        "serial": format(issued.serial, "x"),
-        "issuer": cert.issuer.rfc4514_string(),
-        "not_before": issued.not_before.timestamp(),
-        "not_after": issued.not_after.timestamp(),
-        "pem": issued.certificate_pem.decode(),
-    }

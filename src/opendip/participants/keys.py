@@ -11,9 +11,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from opendip.accounts import audit
-from opendip.accounts.audit import Actor
 from opendip.config import Settings
+from opendip.core import audit
+from opendip.core.audit import Actor
 from opendip.db.engine import Database
 from opendip.errors import DipError, Msg
 from opendip.participants import repository

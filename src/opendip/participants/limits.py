@@ -79,16 +79,23 @@ def seconds_to_midnight(at: float) -> float:
 class QuotaLedger:
     """Messages accepted today per sender, read incrementally from the messages table.
 
-    The first refresh of a day counts through the received-time index; later
-    ones read only rows with a higher id than any seen, so the cost follows
-    the new traffic, not the day's total.
+    Ids are handed out when a row is inserted but become visible when its
+    transaction commits, and on PostgreSQL concurrent transactions commit out
+    of id order: a reader that only ever asks for "ids above the highest seen"
+    would skip a row committed late under a lower id, for good. So the ledger
+    keeps two parts: a settled part, counted once, of rows received more than
+    `settle_seconds` ago (no accepting transaction stays open that long), and a
+    tail above it that is counted afresh at every refresh. The cost of a
+    refresh follows the last `settle_seconds` of traffic, not the day's total.
     """
 
-    def __init__(self, db: Database, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, db: Database, clock: Callable[[], float] = time.time, settle_seconds: float = 60.0) -> None:
         self._db = db
         self._clock = clock
+        self._settle = settle_seconds
         self._day = 0.0
-        self._last_id: int | None = None
+        self._settled_id = 0
+        self._settled: dict[str, int] = {}
         self._counts: dict[str, int] = {}
 
     def used(self, dip_id: str) -> int:
@@ -98,17 +105,25 @@ class QuotaLedger:
         now = self._clock()
         day = utc_day_start(now)
         if day != self._day:
-            self._day, self._last_id, self._counts = day, None, {}
+            self._day, self._settled_id, self._settled = day, 0, {}
         m = messages.c
-        query = select(m.sender_dip_id, func.count(), func.max(m.id)).where(m.received_at >= day)
-        if self._last_id is not None:
-            query = query.where(m.id > self._last_id)
+        today = (m.received_at >= day, m.id > self._settled_id)
         with self._db.engine.connect() as conn:
-            rows = conn.execute(query.group_by(m.sender_dip_id)).all()
-        counts = dict(self._counts)
-        last = self._last_id or 0
-        for sender, count, top in rows:
+            settle_to = conn.execute(select(func.max(m.id)).where(*today, m.received_at < now - self._settle)).scalar()
+            settled = dict(self._settled)
+            if settle_to is not None:
+                newly = conn.execute(
+                    select(m.sender_dip_id, func.count()).where(*today, m.id <= settle_to).group_by(m.sender_dip_id)
+                ).all()
+                for sender, count in newly:
+                    settled[sender] = settled.get(sender, 0) + int(count)
+            tail_from = settle_to if settle_to is not None else self._settled_id
+            tail = conn.execute(
+                select(m.sender_dip_id, func.count())
+                .where(m.received_at >= day, m.id > tail_from)
+                .group_by(m.sender_dip_id)
+            ).all()
+        counts = dict(settled)
+        for sender, count in tail:
             counts[sender] = counts.get(sender, 0) + int(count)
-            last = max(last, int(top))
-        self._counts = counts
-        self._last_id = last
+        self._settled, self._settled_id, self._counts = settled, tail_from, counts

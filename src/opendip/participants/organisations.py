@@ -10,10 +10,11 @@ import re
 import time
 from typing import Any
 
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
-from opendip.accounts import audit
-from opendip.accounts.audit import Actor
+from opendip.core import audit
+from opendip.core.audit import Actor
 from opendip.db.engine import Database
 from opendip.errors import DipError, Msg
 from opendip.participants import records
@@ -156,3 +157,13 @@ class OrganisationService:
             if not isinstance(mpid, str) or not MPID.match(mpid):
                 raise DipError(Msg.SCHEMA_FAILURE, f"$.mpids[{index}]: 4 capital letters or digits; got {mpid!r}")
         return list(dict.fromkeys(mpids))
+
+
+class OrganisationDirectory:
+    """The participants domain's answer to what accounts asks of organisations (`accounts.directory`)."""
+
+    def exists(self, conn: Connection, organisation_id: str) -> bool:
+        return records.organisation_exists(conn, organisation_id)
+
+    def dip_ids(self, conn: Connection, organisation_id: str) -> frozenset[str]:
+        return records.organisation_dip_ids(conn, organisation_id)

@@ -14,19 +14,18 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from opendip.accounts.admin_http import access_of, change, run
+from opendip.accounts.admin_http import change, run
 from opendip.accounts.pages import form_of, page_viewer, problem
-from opendip.accounts.pages import router as accounts_pages
 from opendip.accounts.roles import Permission
 from opendip.accounts.templating import page
 from opendip.accounts.viewer import Viewer
-from opendip.edge import hub_of
+from opendip.core.http import hub_of
+from opendip.core.params import whole_number
 from opendip.errors import DipError, Msg
 from opendip.participants import views
 from opendip.participants.controls import Direction
 
 router = APIRouter(prefix="/manage", tags=["manage"], include_in_schema=False)
-router.include_router(accounts_pages, prefix="")
 
 _ACTIONS: dict[str, Permission] = {
     "edit": Permission.EDIT_PARTICIPANTS,
@@ -97,7 +96,7 @@ async def create(request: Request) -> Response:
 
 
 async def _detail_page(request: Request, viewer: Viewer, dip_id: str, status: int = 200, **context: Any) -> Response:
-    access = access_of(hub_of(request))
+    access = hub_of(request).access
     participant = await run(views.describe, hub_of(request).db, dip_id)
     provings = await run(access.proving.history, dip_id, 10)
     can = {name: viewer.can(permission) for name, permission in _ACTIONS.items()}
@@ -149,7 +148,7 @@ async def _perform(
     request: Request, viewer: Viewer, dip_id: str, action: str, form: dict[str, str]
 ) -> tuple[str, dict[str, str]]:
     hub = hub_of(request)
-    access = access_of(hub)
+    access = hub.access
     actor = viewer.actor
     if action == "edit":
         await change(
@@ -174,7 +173,8 @@ async def _perform(
         key = await change(hub, access.keys.rotate, dip_id, actor=actor)
         return "New API key issued; older keys keep working for the overlap.", {"API key (shown once)": key.api_key}
     if action == "revoke-key":
-        await change(hub, access.keys.revoke, dip_id, _int(form.get("key_id")), actor=actor)
+        key_id = whole_number(form.get("key_id"), "form.key_id", 1, 2**62, 0)
+        await change(hub, access.keys.revoke, dip_id, key_id, actor=actor)
         return "API key revoked.", {}
     if action == "issue-certificate":
         csr = form.get("csr", "").strip()
@@ -203,18 +203,11 @@ async def _perform(
     return f"Connectivity proving: {'PASS' if record.passed else 'FAIL'}.", {}
 
 
-def _int(text: str | None) -> int:
-    try:
-        return int(text or "")
-    except ValueError:
-        raise DipError(Msg.SCHEMA_FAILURE, "key_id: a whole number") from None
-
-
 @router.get("/certificates")
 async def certificates(request: Request) -> Response:
     """Certificates within 30/14/7/1 days of expiry, and the notifications sent about them."""
     viewer = await page_viewer(request)
-    access = access_of(hub_of(request))
+    access = hub_of(request).access
     warnings, _ = await run(access.expiry.scan)
     notes = await run(access.expiry.notifications)
     return page(

@@ -92,3 +92,14 @@ def proving_runs_of(conn: Connection, dip_id: str, limit: int = 20) -> list[dict
     r = proving_runs.c
     query = select(proving_runs).where(r.dip_id == dip_id).order_by(r.started_at.desc(), r.id.desc()).limit(limit)
     return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def organisation_exists(conn: Connection, organisation_id: str) -> bool:
+    query = select(organisations.c.id).where(organisations.c.id == organisation_id)
+    return conn.execute(query).first() is not None
+
+
+def organisation_dip_ids(conn: Connection, organisation_id: str) -> frozenset[str]:
+    p = participant_profiles.c
+    rows = conn.execute(select(p.dip_id).where(p.organisation_id == organisation_id))
+    return frozenset(r[0] for r in rows)

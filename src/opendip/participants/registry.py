@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from opendip.db.engine import Database
 from opendip.participants import repository
+from opendip.pki import repository as certificate_store
 
 
 def hash_api_key(api_key: str) -> str:
@@ -96,7 +97,7 @@ class Registry:
             people = repository.all_participants(conn)
             keys = repository.active_api_keys(conn, time.time())
             links = repository.connection_provider_links(conn)
-            certs = repository.certificate_rows(conn)
+            certs = certificate_store.certificate_rows(conn)
         represented: dict[str, set[str]] = defaultdict(set)
         for dcp, participant in links:
             represented[participant].add(dcp)

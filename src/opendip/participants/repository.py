@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, or_, select, update
 
-from opendip.db.models import api_keys, certificates, dcp_links, participants, webhooks
+from opendip.db.models import api_keys, dcp_links, participants, webhooks
 from opendip.participants.tables import participant_profiles
 
 
@@ -62,33 +62,6 @@ def active_api_keys(conn: Connection, now: float) -> list[tuple[str, str, float 
     return [(r[0], r[1], r[2]) for r in rows]
 
 
-def insert_certificate(conn: Connection, row: dict[str, Any]) -> None:
-    conn.execute(certificates.insert(), row)
-
-
-def certificate_rows(conn: Connection) -> list[dict[str, Any]]:
-    cols = [
-        certificates.c.fingerprint,
-        certificates.c.dip_id,
-        certificates.c.serial,
-        certificates.c.not_after,
-        certificates.c.revoked_at,
-        certificates.c.revocation_reason,
-    ]
-    return [dict(r) for r in conn.execute(select(*cols)).mappings()]
-
-
-def revoke_certificate(conn: Connection, fingerprint_or_serial: str, at: float, reason: str) -> int:
-    key = fingerprint_or_serial.lower()
-    result = conn.execute(
-        update(certificates)
-        .where((certificates.c.fingerprint == key) | (certificates.c.serial == key))
-        .where(certificates.c.revoked_at.is_(None))
-        .values(revoked_at=at, revocation_reason=reason)
-    )
-    return result.rowcount
-
-
 def link_connection_provider(conn: Connection, dcp_dip_id: str, participant_ids: Iterable[str]) -> None:
     rows = [{"dcp_dip_id": dcp_dip_id, "participant_dip_id": p} for p in participant_ids]
     if rows:
@@ -125,14 +98,6 @@ def get_webhook(conn: Connection, recipient: str, interface_id: str) -> dict[str
     return dict(row) if row else None
 
 
-def certificate_owners(conn: Connection, fingerprint_or_serial: str) -> list[tuple[str, str]]:
-    """(dip_id, fingerprint) of the certificates a fingerprint or hex serial names."""
-    key = fingerprint_or_serial.lower()
-    c = certificates.c
-    rows = conn.execute(select(c.dip_id, c.fingerprint).where((c.fingerprint == key) | (c.serial == key)))
-    return [(r[0], r[1]) for r in rows]
-
-
 def replace_connection_provider_links(conn: Connection, dcp_dip_id: str, participant_ids: Iterable[str]) -> None:
     conn.execute(delete(dcp_links).where(dcp_links.c.dcp_dip_id == dcp_dip_id))
     link_connection_provider(conn, dcp_dip_id, participant_ids)
@@ -154,24 +119,3 @@ def expire_api_keys(conn: Connection, dip_id: str, until: float, *, key_id: int 
     if key_id is not None:
         query = query.where(k.id == key_id)
     return conn.execute(query.values(revoked_at=until)).rowcount
-
-
-def certificates_of(conn: Connection, dip_id: str | None = None) -> list[dict[str, Any]]:
-    c = certificates.c
-    cols = [c.fingerprint, c.dip_id, c.serial, c.issuer, c.not_before, c.not_after, c.revoked_at, c.revocation_reason]
-    query = select(*cols).order_by(c.not_after.desc())
-    if dip_id is not None:
-        query = query.where(c.dip_id == dip_id)
-    return [dict(r) for r in conn.execute(query).mappings()]
-
-
-def certificate_pem(conn: Connection, fingerprint: str) -> str | None:
-    c = certificates.c
-    return conn.execute(select(c.pem).where(c.fingerprint == fingerprint.lower())).scalar_one_or_none()
-
-
-def revoked_serials(conn: Connection) -> list[tuple[str, str, float]]:
-    """(issuer, hex serial, revoked_at) of every revoked certificate, for the CRL."""
-    c = certificates.c
-    rows = conn.execute(select(c.issuer, c.serial, c.revoked_at).where(c.revoked_at.is_not(None)))
-    return [(r[0], r[1], float(r[2])) for r in rows]

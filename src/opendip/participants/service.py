@@ -17,15 +17,14 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from opendip.accounts import audit
-from opendip.accounts.audit import Actor
 from opendip.config import Settings
+from opendip.core import audit
+from opendip.core.audit import Actor
 from opendip.db.engine import Database
 from opendip.errors import DipError, Msg
 from opendip.participants import records, repository
 from opendip.participants.identity import (
     NewParticipant,
-    certificate_row,
     key_row,
     new_api_key,
     webhook_policy,
@@ -33,7 +32,9 @@ from opendip.participants.identity import (
 )
 from opendip.participants.keys import ApiKeyService
 from opendip.participants.urls import WebhookPolicy
+from opendip.pki import repository as certificate_store
 from opendip.pki.authority import CertificateAuthority
+from opendip.pki.repository import certificate_row
 
 DIP_ID = re.compile(r"^[0-9]{10}$")
 ROLE = re.compile(r"^[A-Z]{3,5}$")
@@ -116,7 +117,7 @@ class ParticipantService:
                     },
                 )
                 repository.insert_api_key(conn, key_row(dip_id, api_key, now))
-                repository.insert_certificate(conn, certificate_row(dip_id, issued))
+                certificate_store.insert_certificate(conn, certificate_row(dip_id, issued))
                 repository.link_connection_provider(conn, dip_id, dcp_for)
                 records.upsert_profile(conn, dip_id, {"organisation_id": organisation, "mpid": mpid}, now)
                 audit.record(
@@ -218,8 +219,8 @@ class ParticipantService:
         self, fingerprint_or_serial: str, reason: str = "unspecified", actor: Actor | None = None
     ) -> int:
         with self._db.begin() as conn:
-            owners = repository.certificate_owners(conn, fingerprint_or_serial)
-            count = repository.revoke_certificate(conn, fingerprint_or_serial, time.time(), reason)
+            owners = certificate_store.certificate_owners(conn, fingerprint_or_serial)
+            count = certificate_store.revoke_certificate(conn, fingerprint_or_serial, time.time(), reason)
             for dip_id, fingerprint in owners:
                 audit.record(
                     conn,

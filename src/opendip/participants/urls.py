@@ -9,12 +9,20 @@ globally routable (loopback, private, link-local such as cloud metadata,
 CGNAT, multicast, reserved), checked on every address the name resolves to,
 unless an operator allow-lists the host or its network. The default test
 configuration keeps loopback and private addresses, where simulated
-participants live.
+participants live. Link-local addresses and the cloud metadata services are
+refused in every mode: no simulated participant lives there, and a webhook
+there would read the machine's own credentials.
+
+Hosts are normalised before any rule applies: every spelling the C library
+accepts for an IPv4 address (`127.1`, `2130706433`, `0x7f000001`, `0177.0.0.1`)
+is that address, and the unspecified addresses (0.0.0.0, ::) reach this very
+machine, so they count as loopback.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -38,14 +46,41 @@ def system_resolver(host: str, port: int) -> list[str]:
     return sorted({str(info[4][0]) for info in infos})
 
 
-def _address(text: str) -> IpAddress | None:
+ALWAYS_REFUSED = tuple(
+    ipaddress.ip_network(network)
+    for network in ("169.254.0.0/16", "fe80::/10", "fd00:ec2::254/128", "100.100.100.200/32", "192.0.0.192/32")
+)
+"""Link-local (where the cloud metadata services answer) and the providers' other metadata addresses."""
+METADATA_NAMES = frozenset(
+    {"metadata", "metadata.google.internal", "metadata.goog", "instance-data", "instance-data.ec2.internal"}
+)
+_NUMERIC_HOST = re.compile(r"[0-9a-fx.]+")
+
+
+def address_of(text: str) -> IpAddress | None:
+    """`text` as an IP address in any spelling a connect() would accept, or None for a name."""
+    text = text.strip("[]").split("%", 1)[0].rstrip(".").lower()
     try:
-        address = ipaddress.ip_address(text.split("%", 1)[0])
+        address = ipaddress.ip_address(text)
     except ValueError:
-        return None
+        if not _NUMERIC_HOST.fullmatch(text) or not text[:1].isdigit():
+            return None
+        try:  # inet_aton's legacy forms: 127.1, 2130706433, 0x7f000001, 0177.0.0.1
+            address = ipaddress.IPv4Address(socket.inet_aton(text))
+        except OSError:
+            return None
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         return address.ipv4_mapped
     return address
+
+
+def _local(address: IpAddress) -> bool:
+    """Loopback, or unspecified (connecting to 0.0.0.0 or :: reaches this machine)."""
+    return address.is_loopback or address.is_unspecified
+
+
+def always_refused(address: IpAddress) -> bool:
+    return any(address.version == network.version and address in network for network in ALWAYS_REFUSED)
 
 
 def is_public(address: IpAddress) -> bool:
@@ -85,7 +120,7 @@ class WebhookPolicy:
             raise WebhookUrlRefused("must use https in production", path)
         if parts.username is not None or parts.password is not None or "@" in parts.netloc:
             raise WebhookUrlRefused("must not carry credentials (user:password@)", path)
-        host = (parts.hostname or "").lower()
+        host = (parts.hostname or "").lower().rstrip(".")
         if not host:
             raise WebhookUrlRefused("must name a host", path)
         if parts.fragment:
@@ -96,22 +131,24 @@ class WebhookPolicy:
         return url
 
     def _check_target(self, host: str, port: int, path: str) -> None:
-        literal = _address(host)
+        literal = address_of(host)
         if self._is_hub(host, port, literal):
             raise WebhookUrlRefused("points at this hub itself", path)
+        if host in METADATA_NAMES or (literal is not None and always_refused(literal)):
+            raise WebhookUrlRefused(f"{host} is link-local or a cloud metadata service, refused in every mode", path)
         if not self.production or self._allowed_name(host):
             return
         if literal is None and (host == "localhost" or host.endswith((".localhost", ".local", ".internal"))):
             raise WebhookUrlRefused(f"{host} is a local name, refused in production", path)
         try:
-            addresses = [literal] if literal is not None else [_address(a) for a in self.resolver(host, port)]
+            addresses = [literal] if literal is not None else [address_of(a) for a in self.resolver(host, port)]
         except OSError as exc:
             raise WebhookUrlRefused(f"{host} does not resolve: {exc}", path) from None
         for address in addresses:
             if address is None:
                 raise WebhookUrlRefused(f"{host} resolves to something that is not an IP address", path)
-            if self._is_hub(str(address), port, address):
-                raise WebhookUrlRefused("points at this hub itself", path)
+            if self._is_hub(str(address), port, address) or always_refused(address):
+                raise WebhookUrlRefused(f"{host} resolves to {address}, this hub or a link-local address", path)
             if not is_public(address) and not self._allowed_address(address):
                 raise WebhookUrlRefused(
                     f"{host} resolves to {address}, a private, loopback, link-local or reserved address; "
@@ -126,8 +163,10 @@ class WebhookPolicy:
         so a name that resolved to a public address when the webhook was set
         and to a private one now (DNS rebinding) is still refused.
         """
-        address = _address(address_text)
-        if address is None or self._is_hub(address_text, port, address):
+        address = address_of(address_text)
+        if address is None or self._is_hub(address_text, port, address) or always_refused(address):
+            return False
+        if host.lower().rstrip(".") in METADATA_NAMES:
             return False
         if not self.production or self._allowed_name(host.lower()):
             return True
@@ -140,11 +179,11 @@ class WebhookPolicy:
                 continue
             if host == hub_host:
                 return True
-            hub_literal = _address(hub_host) if hub_host != "localhost" else ipaddress.ip_address("127.0.0.1")
+            hub_literal = address_of(hub_host) if hub_host != "localhost" else ipaddress.ip_address("127.0.0.1")
             mine = literal if host != "localhost" else ipaddress.ip_address("127.0.0.1")
             if mine is None or hub_literal is None:
                 continue
-            if mine == hub_literal or (mine.is_loopback and hub_literal.is_loopback):
+            if mine == hub_literal or (_local(mine) and _local(hub_literal)):
                 return True
             if hub_literal.is_unspecified and not is_public(mine):
                 return True

@@ -13,6 +13,7 @@ from opendip.db.models import dcp_links, webhooks
 from opendip.errors import DipError, Msg
 from opendip.participants import records, repository
 from opendip.participants.keys import key_state
+from opendip.pki import repository as certificate_store
 from opendip.pki.service import certificate_state
 
 
@@ -53,7 +54,7 @@ def describe(db: Database, dip_id: str) -> dict[str, Any]:
         links = dcp_links.c
         sends_for = [r[0] for r in conn.execute(select(links.participant_dip_id).where(links.dcp_dip_id == dip_id))]
         keys = repository.api_key_rows(conn, dip_id)
-        certificates = repository.certificates_of(conn, dip_id)
+        certificates = certificate_store.certificates_of(conn, dip_id)
     return {
         **summary(row),
         "createdAt": row["created_at"],

@@ -9,6 +9,8 @@ together agree on one CA and never read half a key.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import ipaddress
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -20,8 +22,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from opendip.config import Settings
 from opendip.pki.files import CERT_MODE, KEY_MODE, atomic_write, key_pem, load_rsa_key, locked, same_key
-from opendip.pki.trust import DIP_ID_URI_PREFIX, dip_id_of, fingerprint
+from opendip.pki.trust import DIP_ID_URI_PREFIX, TrustStore, dip_id_of, fingerprint
 
 CA_CERT = "ca.pem"
 CA_KEY = "ca.key"
@@ -289,3 +292,18 @@ def ensure_hub_identity(pki_dir: Path, hub_dip_id: str = "0000000000") -> tuple[
             issued = ca.issue(hub_dip_id, "OpenDIP Hub", server_names=("localhost", "127.0.0.1"))
             issued.write(pki_dir, HUB_STEM)
     return cert_path, key_path
+
+
+def hub_secret(settings: Settings, purpose: str) -> bytes:
+    """A key for `purpose` (e.g. signing continuation tokens) that every API node derives alike from the
+    hub's own private key, which they all hold; never the key itself."""
+    _, key_path = ensure_hub_identity(settings.pki_dir, settings.hub_dip_id)
+    return hmac.new(key_path.read_bytes(), b"opendip:" + purpose.encode(), hashlib.sha256).digest()
+
+
+def trust_store(settings: Settings) -> TrustStore:
+    """The environment's own CA plus any external CAs an operator dropped into pki/trusted/."""
+    ca = CertificateAuthority.init(settings.pki_dir, environment=settings.environment_tag)
+    trusted = settings.pki_dir / "trusted"
+    extra = sorted(trusted.glob("*.pem")) if trusted.is_dir() else []
+    return TrustStore.from_pem_files([ca.ca_path, *extra])

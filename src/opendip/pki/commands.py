@@ -1,14 +1,25 @@
-"""`opendip pki issue|renew|register|trust|crl|expiry`: the certificate life-cycle at the shell."""
+"""`opendip pki init|issue|renew|register|trust|crl`: the certificate life-cycle at the shell."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from opendip.core.cli import DataDir, cli_actor, console, emit, fail, open_db, read_file_or_stdin, settings_for
 from opendip.errors import DipError
-from opendip.participants.commands import DataDir, cli_actor, console, emit, fail, open_db, read_file_or_stdin
+
+
+def pki_init(data_dir: DataDir = None) -> None:
+    """Create (once) the environment's test CA and the hub's own certificate."""
+    from opendip.pki.authority import CertificateAuthority, ensure_hub_identity
+
+    settings = settings_for(data_dir)
+    ca = CertificateAuthority.init(settings.pki_dir, environment=settings.environment_tag)
+    cert, key = ensure_hub_identity(settings.pki_dir, settings.hub_dip_id)
+    print(json.dumps({"ca": str(ca.ca_path), "hub_cert": str(cert), "hub_key": str(key)}))
 
 
 def pki_issue(
@@ -46,7 +57,7 @@ def pki_issue(
 
 def pki_register(dip_id: str, certificate: Path, data_dir: DataDir = None) -> None:
     """Bind a certificate from a trusted external CA (trust its CA first) to a DIP ID."""
-    from opendip.app import trust_store
+    from opendip.pki.authority import trust_store
     from opendip.pki.service import CertificateService
 
     settings, db = open_db(data_dir)
@@ -86,15 +97,6 @@ def pki_crl(
         out.write_bytes(pem)
 
 
-def pki_expiry(data_dir: DataDir = None) -> None:
-    """Scan now: certificates within 30/14/7/1 days of expiry; records any new notifications."""
-    from opendip.pki.expiry import ExpiryMonitor
-
-    settings, db = open_db(data_dir)
-    warnings, created = ExpiryMonitor(db, settings).scan()
-    emit({"warnings": [w.as_json() for w in warnings], "newNotifications": created})
-
-
 def register(pki_app: typer.Typer) -> None:
     pki_app.command("issue")(pki_issue)
     pki_app.command("renew", help="Renew a certificate (the same as issue): the old one stays valid until it expires.")(
@@ -103,4 +105,3 @@ def register(pki_app: typer.Typer) -> None:
     pki_app.command("register")(pki_register)
     pki_app.command("trust")(pki_trust)
     pki_app.command("crl")(pki_crl)
-    pki_app.command("expiry")(pki_expiry)

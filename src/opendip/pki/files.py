@@ -7,6 +7,7 @@ one, never half of either.
 
 from __future__ import annotations
 
+import base64
 import fcntl
 import os
 import tempfile
@@ -17,6 +18,8 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+
+from opendip.errors import DipError, Msg
 
 KEY_MODE = 0o600
 CERT_MODE = 0o644
@@ -76,3 +79,13 @@ def same_key(certificate: x509.Certificate, key: rsa.RSAPrivateKey) -> bool:
     return isinstance(public_key, rsa.RSAPublicKey) and (
         public_key.public_numbers() == key.public_key().public_numbers()
     )
+
+
+def csr_text(value: str) -> bytes:
+    """A CSR as PEM text, or base64 of PEM (easier to put in JSON by hand)."""
+    if "BEGIN" in value:
+        return value.encode()
+    try:
+        return base64.b64decode(value, validate=True)
+    except ValueError:
+        raise DipError(Msg.SCHEMA_FAILURE, "$.csr: PEM text or base64 of PEM") from None

@@ -18,15 +18,15 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from sqlalchemy.exc import IntegrityError
 
-from opendip.accounts import audit
-from opendip.accounts.audit import Actor
 from opendip.config import Settings
+from opendip.core import audit
+from opendip.core.audit import Actor
 from opendip.db.engine import Database
 from opendip.errors import DipError, Msg
-from opendip.participants import repository
-from opendip.participants.identity import certificate_row
+from opendip.pki import repository
 from opendip.pki.authority import CertificateAuthority, IssuedCertificate
 from opendip.pki.files import CERT_MODE, atomic_write
+from opendip.pki.repository import certificate_row
 from opendip.pki.tls import TRUSTED_DIR
 from opendip.pki.trust import TrustStore, fingerprint
 
@@ -75,15 +75,15 @@ class CertificateService:
         if not 1 <= days <= 825:
             raise DipError(Msg.SCHEMA_FAILURE, "$.days: from 1 to 825")
         with self._db.begin() as conn:
-            participant = repository.get_participant(conn, dip_id)
-        if participant is None:
+            name = repository.participant_name(conn, dip_id)
+        if name is None:
             raise DipError(Msg.NOT_FOUND, f"unknown participant {dip_id}")
         ca = self.authority()
         try:
             if csr_pem is not None:
-                issued = ca.issue_from_csr(csr_pem, dip_id, participant["name"], days, crl_url(self._settings))
+                issued = ca.issue_from_csr(csr_pem, dip_id, name, days, crl_url(self._settings))
             else:
-                issued = ca.issue(dip_id, participant["name"], days=days, crl_url=crl_url(self._settings))
+                issued = ca.issue(dip_id, name, days=days, crl_url=crl_url(self._settings))
         except ValueError as exc:
             raise DipError(Msg.SCHEMA_FAILURE, f"$.csr: {exc}") from None
         now = time.time()
@@ -137,7 +137,7 @@ class CertificateService:
         }
         try:
             with self._db.begin() as conn:
-                if repository.get_participant(conn, dip_id) is None:
+                if repository.participant_name(conn, dip_id) is None:
                     raise DipError(Msg.NOT_FOUND, f"unknown participant {dip_id}")
                 repository.insert_certificate(conn, row)
                 audit.record(

@@ -87,13 +87,13 @@ class Signer:
     def headers(self, method: str, url: str, body: bytes, now: datetime | None = None) -> dict[str, str]:
         """The four X-DIP headers for one request.
 
-        We sign the fully lower-cased `method;url` form, as in the issue's
-        example (`post;http://127.0.0.1:8000/dip-channel/if-043;...`);
-        our verifier accepts either case of method.
+        The METHOD is signed upper-case (`POST;http://host/dip-channel/if-043;...`), the
+        form the public third-party DIP clients build, so receivers written like them
+        verify our deliveries; our verifier accepts either case of method.
         """
         date = format_signature_date(now or datetime.now(UTC))
         digest = content_hash(body)
-        text = signing_string(method.lower(), url, date, digest).encode("utf-8")
+        text = signing_string(method.upper(), url, date, digest).encode("utf-8")
         signature = self._private_key.sign(text, _PKCS1, _SHA256)
         return {
             SIGNATURE_DATE: date,
@@ -112,6 +112,7 @@ class VerifiedSignature:
     dip_id: str | None
     signature_date: datetime
     serial: int
+    signature: bytes = b""  # the decoded X-DIP-Signature: what replay protection records
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,13 +171,14 @@ class SignatureVerifier:
             reason = self.is_revoked(trusted.certificate)
             if reason is not None:
                 raise AuthenticationError(Msg.CERTIFICATE_REVOKED, f"{trusted.label} was revoked: {reason}")
-        self._check_signature(trusted, signature_text, method, url, date_text, hash_text)
+        signature = self._check_signature(trusted, signature_text, method, url, date_text, hash_text)
         return VerifiedSignature(
             certificate=trusted.certificate,
             fingerprint=trusted.fingerprint,
             dip_id=trusted.dip_id,
             signature_date=signature_date,
             serial=trusted.certificate.serial_number,
+            signature=signature,
         )
 
     def _check_date(self, text: str, now: datetime) -> datetime:
@@ -200,7 +202,7 @@ class SignatureVerifier:
     def _check_hash(text: str, body: bytes) -> None:
         digest = hashlib.sha256(body).digest()
         expected = base64.b64encode(digest).decode("ascii")
-        if hmac.compare_digest(text, expected):
+        if hmac.compare_digest(text.encode("utf-8", "surrogateescape"), expected.encode()):  # str needs ASCII
             return
         try:  # tolerate a client that drops the base64 padding
             if base64.b64decode(text + "=" * (-len(text) % 4), validate=True) == digest:
@@ -266,7 +268,7 @@ class SignatureVerifier:
     @staticmethod
     def _check_signature(
         trusted: _TrustedCertificate, signature_text: str, method: str, url: str, date: str, digest: str
-    ) -> None:
+    ) -> bytes:
         try:
             signature = base64.b64decode(signature_text, validate=True)
         except (binascii.Error, ValueError):
@@ -280,7 +282,7 @@ class SignatureVerifier:
         for form in dict.fromkeys((method.lower(), method.upper(), method)):
             text = signing_string(form, url, date, digest).encode("utf-8")
             if signed and hmac.compare_digest(signed, hashlib.sha256(text).digest()):
-                return
+                return signature
         raise AuthenticationError(
             Msg.SIGNATURE_INVALID,
             f"{SIGNATURE} does not verify with the key of {trusted.label} over "

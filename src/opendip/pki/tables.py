@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from sqlalchemy import Double, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import Double, Index, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from opendip.db.models import Base, BigId
@@ -32,3 +32,20 @@ class CertificateNotification(Base):
 
 
 certificate_notifications = cast(Table, CertificateNotification.__table__)
+
+
+class SeenSignature(Base):
+    """A DIP signature the hub accepted on a state-changing request, kept while its date is inside the skew window.
+
+    The primary key refuses a second use of the same signature by any API node
+    sharing the store; rows past `expires_at` are purged (the date check refuses those anyway).
+    """
+
+    __tablename__ = "seen_signatures"
+    __table_args__ = (Index("ix_seen_signatures_expires", "expires_at"),)
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)  # hex SHA-256 of the signature bytes
+    expires_at: Mapped[float] = mapped_column(Double)
+
+
+seen_signatures = cast(Table, SeenSignature.__table__)

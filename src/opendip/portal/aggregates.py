@@ -12,8 +12,9 @@ from typing import Any
 
 from sqlalchemy import Connection, distinct, func, select
 
+from opendip.accounts.viewer import Viewer
 from opendip.db.models import certificates, deliveries, journal, messages, participants, webhooks
-from opendip.portal.access import Viewer
+from opendip.participants.tables import participant_profiles
 from opendip.portal.filters import FAILED, FAILED_STATES, JournalFilter, MessageFilter, Outcome
 from opendip.portal.predicates import (
     in_range,
@@ -69,9 +70,13 @@ def stage_statuses(conn: Connection, viewer: Viewer, since: Bound, until: Bound)
 
 
 def participant_rows(conn: Connection, viewer: Viewer) -> list[dict[str, Any]]:
-    query = select(participants).order_by(participants.c.dip_id)
-    if viewer.dip_ids is not None:
-        query = query.where(participants.c.dip_id.in_(sorted(viewer.dip_ids)))
+    """Participants in scope with whether their traffic is stopped (held deliveries, refused sends)."""
+    prof = participant_profiles.c
+    joined = participants.outerjoin(participant_profiles, prof.dip_id == participants.c.dip_id)
+    columns = (participants, prof.receiving_stopped_at, prof.sending_stopped_at)
+    query = select(*columns).select_from(joined).order_by(participants.c.dip_id)
+    if viewer.scope is not None:
+        query = query.where(participants.c.dip_id.in_(sorted(viewer.scope)))
     return [dict(row) for row in conn.execute(query).mappings()]
 
 

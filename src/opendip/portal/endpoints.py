@@ -19,22 +19,23 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
 from starlette.templating import Jinja2Templates
 
-from opendip.edge import hub_of
+from opendip.accounts.viewer import Viewer
+from opendip.core.http import hub_of
+from opendip.core.journal import Stage
 from opendip.errors import DipError, Msg
 from opendip.portal import filters
-from opendip.portal.access import Viewer, current_viewer
+from opendip.portal.access import current_viewer
 from opendip.portal.filters import Outcome
 from opendip.portal.formatting import STATIC, environment
 from opendip.portal.overview import Overview
 from opendip.portal.query import FilterError, Query
 from opendip.portal.service import PortalService
 from opendip.status.alerts import list_alerts
-from opendip.status.journal import Stage
 
 router = APIRouter(prefix="/portal", tags=["portal"], include_in_schema=False)
 templates = Jinja2Templates(env=environment())
 CurrentViewer = Annotated[Viewer, Depends(current_viewer)]
-STATIC_TYPES = {".css": "text/css", ".svg": "image/svg+xml", ".ico": "image/x-icon"}
+STATIC_TYPES = {".css": "text/css", ".svg": "image/svg+xml", ".ico": "image/x-icon", ".js": "text/javascript"}
 
 
 def _query(request: Request) -> Query:
@@ -43,12 +44,20 @@ def _query(request: Request) -> Query:
 
 def _service(request: Request) -> PortalService:
     hub = hub_of(request)
-    return PortalService(hub.db, hub.worker)
+    return PortalService(hub.db, hub.worker, cursor_key=hub.status.replay.token_key)
 
 
 def _overview(request: Request) -> Overview:
     hub = hub_of(request)
-    return Overview(hub.db, hub.catalogue, hub.worker, time.time)
+    settings = hub.settings
+    return Overview(
+        hub.db,
+        hub.catalogue,
+        hub.worker,
+        time.time,
+        live_limit=settings.portal_live_count_limit,
+        snapshot_seconds=settings.portal_snapshot_seconds,
+    )
 
 
 def _render(request: Request, name: str, viewer: Viewer, status: int = 200, **context: Any) -> Response:
@@ -70,9 +79,20 @@ def dashboard(request: Request, viewer: CurrentViewer) -> Response:
     except DipError as exc:
         problem = _problem(exc)
         return _render(
-            request, "dashboard.html", viewer, exc.http_status, view=None, windows=filters.WINDOWS, error=problem
+            request,
+            "dashboard.html",
+            viewer,
+            exc.http_status,
+            view=None,
+            charts=None,
+            windows=filters.WINDOWS,
+            error=problem,
         )
-    return _render(request, "dashboard.html", viewer, view=overview.dashboard(viewer, window), windows=filters.WINDOWS)
+    counted = overview.dashboard_view(viewer, window)
+    view, charts = counted.value
+    return _render(
+        request, "dashboard.html", viewer, view=view, windows=filters.WINDOWS, charts=charts, counted=counted
+    )
 
 
 @router.get("/messages")
@@ -85,9 +105,9 @@ def messages(request: Request, viewer: CurrentViewer) -> Response:
     }
     try:
         flt, page = filters.message_filter(_query(request))
-    except DipError as exc:
+        listing = _service(request).messages(viewer, flt, page)
+    except FilterError as exc:
         return _render(request, "messages.html", viewer, exc.http_status, listing=None, error=_problem(exc), **context)
-    listing = _service(request).messages(viewer, flt, page)
     return _render(request, "messages.html", viewer, listing=listing, flt=flt, page=page, **context)
 
 
@@ -116,17 +136,19 @@ def journal(request: Request, viewer: CurrentViewer) -> Response:
     context: dict[str, Any] = {"stages": [s.value for s in Stage]}
     try:
         flt, page = filters.journal_filter(_query(request))
-    except DipError as exc:
+        listing = _service(request).journal(viewer, flt, page)
+    except FilterError as exc:
         return _render(request, "journal.html", viewer, exc.http_status, listing=None, error=_problem(exc), **context)
-    listing = _service(request).journal(viewer, flt, page)
     return _render(request, "journal.html", viewer, listing=listing, flt=flt, page=page, **context)
 
 
 @router.get("/participants")
 def participants(request: Request, viewer: CurrentViewer) -> Response:
     overview = _overview(request)
-    cards = overview.participants(viewer)
-    return _render(request, "participants.html", viewer, cards=cards, breaker_known=overview.breaker_known)
+    counted = overview.participants_view(viewer)
+    return _render(
+        request, "participants.html", viewer, cards=counted.value, breaker_known=overview.breaker_known, counted=counted
+    )
 
 
 ALERT_STATES = ("open", "resolved", "all")
@@ -134,7 +156,7 @@ ALERT_STATES = ("open", "resolved", "all")
 
 @router.get("/alerts")
 def alerts(request: Request, viewer: CurrentViewer) -> Response:
-    """Overdue responses and L4 statuses (issue 6 expectations), newest first, each linked to its message."""
+    """Overdue responses and L4 statuses (the expectations sweep), newest first, each linked to its message."""
     state = request.query_params.get("state", "open")
     if state not in ALERT_STATES:
         exc = DipError(Msg.SCHEMA_FAILURE, f"query.state: must be one of {', '.join(ALERT_STATES)}; got {state!r}")
@@ -142,7 +164,7 @@ def alerts(request: Request, viewer: CurrentViewer) -> Response:
             request, "alerts.html", viewer, 400, rows=[], state="open", states=ALERT_STATES, error=_problem(exc)
         )
     db = hub_of(request).db
-    parties: Sequence[str | None] = [None] if viewer.dip_ids is None else sorted(viewer.dip_ids)
+    parties: Sequence[str | None] = [None] if viewer.scope is None else sorted(viewer.scope)
     seen: dict[tuple[str, str, str], dict[str, Any]] = {}
     for party in parties:
         for row in list_alerts(db, party, state=state, limit=500):

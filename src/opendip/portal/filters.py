@@ -10,9 +10,9 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from opendip.core.journal import Stage
 from opendip.delivery.repository import DeliveryState
 from opendip.portal.query import Bound, Page, Query, Reader, iso_second
-from opendip.status.journal import Stage
 
 MAX_MPANS = 1000
 WINDOWS = {"15m": 900, "1h": 3600, "24h": 86400, "7d": 7 * 86400, "30d": 30 * 86400}
@@ -24,7 +24,19 @@ _INTERFACE = re.compile(r"^[A-Z]{2,4}-[0-9]{3}[A-Z]?$")
 _EVENT = re.compile(r"^\[?([A-Za-z0-9]{1,98})\]?$")
 _WORD = re.compile(r"^[A-Za-z]{1,32}$")
 _SPLIT = re.compile(r"[\s,;]+")
-_MESSAGE_CURSOR = re.compile(r"^([0-9]+(?:\.[0-9]+)?)_([0-9]+)$")
+_CODE = re.compile(r"^(?:(?:MSG|RCP)[0-9]{4}|other)$")
+_HTTP = re.compile(r"^(?:[1-5][0-9]{2}|none)$")
+CODE_RULE = "must be a DIP answer code such as RCP2003 or MSG1001, or other"
+HTTP_RULE = "must be an HTTP status such as 503, or none (no answer)"
+OTHER_CODE = "other"
+"""The `code` filter's value for a reason that starts with no DIP code."""
+NO_ANSWER = "none"
+"""The `http` filter's value for an attempt that got no HTTP answer (refused, timed out)."""
+# Positions inside a sealed cursor: numbers within the stores' 64-bit integers.
+_MESSAGE_CURSOR = re.compile(r"^([0-9]{1,12}(?:\.[0-9]{1,17})?)_([0-9]{1,18})$")
+_JOURNAL_CURSOR = re.compile(r"^[0-9]{1,18}$")
+SEALED_CURSOR = re.compile(r"^[A-Za-z0-9_-]{1,200}\.[A-Za-z0-9_-]{22}$")
+"""What a Next or Previous link carries: a position sealed by the hub (core.tokens.seal), never a bare one."""
 
 
 class Outcome(StrEnum):
@@ -58,6 +70,10 @@ class MessageFilter:
     since: Bound | None = None
     until: Bound | None = None
     reference: str | None = None
+    code: str | None = None
+    """The DIP code a delivery's last answer starts with (RCP2003, MSG1001), or OTHER_CODE."""
+    http: str | None = None
+    """A delivery's last HTTP status ("503"), or NO_ANSWER."""
 
     def params(self) -> dict[str, str]:
         """The canonical query string for links: the same filter, whatever order it was typed in."""
@@ -72,6 +88,8 @@ class MessageFilter:
             "from": self.since.text if self.since else None,
             "to": self.until.text if self.until else None,
             "ref": self.reference,
+            "code": self.code,
+            "http": self.http,
         }
         return {k: v for k, v in values.items() if v}
 
@@ -84,6 +102,9 @@ class JournalFilter:
     transaction: str | None = None
     since: Bound | None = None
     until: Bound | None = None
+    code: str | None = None
+    """The DIP code the entry's reason starts with (MSG1001), or OTHER_CODE."""
+    http: str | None = None
 
     def params(self) -> dict[str, str]:
         values = {
@@ -93,6 +114,8 @@ class JournalFilter:
             "txn": self.transaction,
             "from": self.since.text if self.since else None,
             "to": self.until.text if self.until else None,
+            "code": self.code,
+            "http": self.http,
         }
         return {k: v for k, v in values.items() if v}
 
@@ -110,9 +133,11 @@ class Window:
 
 
 MESSAGE_PARAMS = frozenset(
-    {"interface", "event", "sender", "recipient", "mpan", "outcome", "state", "from", "to", "ref"}
+    {"interface", "event", "sender", "recipient", "mpan", "outcome", "state", "from", "to", "ref", "code", "http"}
 ) | {"per_page", "after", "before"}
-JOURNAL_PARAMS = frozenset({"stage", "status", "recipient", "txn", "from", "to", "per_page", "after", "before"})
+JOURNAL_PARAMS = frozenset(
+    {"stage", "status", "recipient", "txn", "from", "to", "code", "http", "per_page", "after", "before"}
+)
 WINDOW_PARAMS = frozenset({"window", "from", "to"})
 
 
@@ -125,12 +150,14 @@ def message_filter(query: Query, *, paged: bool = True) -> tuple[MessageFilter, 
     recipient = reader.matching("recipient", _DIP_ID, "must be a 10-digit DIP ID")
     outcome = reader.choice("outcome", [o.value for o in Outcome])
     state = reader.choice("state", STATE_CHOICES)
+    code = reader.matching("code", _CODE, CODE_RULE)
+    http = reader.matching("http", _HTTP, HTTP_RULE)
     reference = reader.one("ref")
     if reference is not None and len(reference) > 200:
         reader.problems.append("query.ref: must be at most 200 characters")
     since, until = reader.range()
     mpans = _mpans(reader)
-    page = reader.page(_MESSAGE_CURSOR)
+    page = reader.page(SEALED_CURSOR)
     reader.finish()
     found = MessageFilter(
         interface=interface,
@@ -143,6 +170,8 @@ def message_filter(query: Query, *, paged: bool = True) -> tuple[MessageFilter, 
         since=since,
         until=until,
         reference=reference,
+        code=code,
+        http=http,
     )
     return found, page
 
@@ -168,10 +197,12 @@ def journal_filter(query: Query) -> tuple[JournalFilter, Page]:
     transaction = reader.one("txn")
     if transaction is not None and len(transaction) > 65:
         reader.problems.append("query.txn: a transactionID is at most 65 characters")
+    code = reader.matching("code", _CODE, CODE_RULE)
+    http = reader.matching("http", _HTTP, HTTP_RULE)
     since, until = reader.range()
-    page = reader.page(re.compile(r"^[0-9]{1,19}$"))
+    page = reader.page(SEALED_CURSOR)
     reader.finish()
-    return JournalFilter(stage, status, recipient, transaction, since, until), page
+    return JournalFilter(stage, status, recipient, transaction, since, until, code, http), page
 
 
 def window(query: Query, now: float) -> Window:
@@ -190,10 +221,14 @@ def window(query: Query, now: float) -> Window:
     return Window(Bound(float(start), iso_second(start)), Bound(end + 1.0, iso_second(end)), preset)
 
 
-def parse_message_cursor(cursor: str) -> tuple[float, int]:
+def parse_message_cursor(cursor: str) -> tuple[float, int] | None:
+    """The (received_at, row id) an unsealed messages cursor names, or None when it names none."""
     match = _MESSAGE_CURSOR.match(cursor)
-    assert match is not None, "cursors are validated when the query is read"
-    return float(match.group(1)), int(match.group(2))
+    return (float(match.group(1)), int(match.group(2))) if match else None
+
+
+def parse_journal_cursor(cursor: str) -> int | None:
+    return int(cursor) if _JOURNAL_CURSOR.match(cursor) else None
 
 
 def message_cursor(received_at: float, row_id: int) -> str:

@@ -71,6 +71,15 @@ def pretty_json(raw: bytes | str) -> str:
         return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
 
 
+def short_id(value: str, keep: int = 10) -> str:
+    """A long ID cut to its distinctive ends for dense tables: T-IF-043-…9F389CAB8 (the full ID stays in the page)."""
+    if len(value) <= 2 * keep + 1:
+        return value
+    head = value[: value.find("-", 2) + 1] if value.startswith(("T-", "S-")) else ""
+    head = value[: len(head) + 6] if head else value[:keep]
+    return f"{head}…{value[-keep:]}"
+
+
 def href(path: str, params: Mapping[str, str] | None = None, **extra: str | int | None) -> str:
     """A portal link: the filter's parameters plus extras (None drops a parameter)."""
     merged: dict[str, str] = dict(params or {})
@@ -91,5 +100,6 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters.update(utc=utc, utc_ms=utc_ms, iso=iso, millis=millis, span=span, pretty_json=pretty_json)
+    env.filters["short_id"] = short_id
     env.globals.update(href=href, PORTAL=PORTAL, MESSAGES=MESSAGES, JOURNAL=JOURNAL, PARTICIPANTS=PARTICIPANTS)
     return env

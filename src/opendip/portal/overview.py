@@ -7,20 +7,25 @@ it was counted with, so following a number always opens the rows behind it
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+from opendip.accounts.viewer import Viewer
 from opendip.catalogue import Catalogue
+from opendip.core.journal import Inbound, Stage
+from opendip.core.reads import read_engine
 from opendip.db.engine import Database
-from opendip.portal import aggregates
-from opendip.portal.access import Viewer
+from opendip.portal import aggregates, filters
+from opendip.portal.dashboard_charts import Charts, dashboard_charts
 from opendip.portal.filters import STATE_CHOICES, JournalFilter, MessageFilter, Outcome, Window
 from opendip.portal.formatting import JOURNAL, MESSAGES, href
-from opendip.status.journal import Inbound, Stage
+from opendip.portal.snapshots import Snapshot, more_deliveries_than, more_messages_than, snapshots_of
 
 if TYPE_CHECKING:
     from opendip.delivery import DeliveryWorker
+    from opendip.delivery.breaker import BreakerSnapshot
 
 EXPIRY_WARNING_SECONDS = 30 * 86400
 STAGE_ORDER = {stage.value: index for index, stage in enumerate(Stage)}
@@ -78,6 +83,9 @@ class ParticipantCard:
     certificates: list[CertificateView] = field(default_factory=list)
     outbox: dict[str, Cell] = field(default_factory=dict)
     breaker: BreakerView | None = None
+    receiving_stopped: bool = False
+    """Deliveries to it are held in the outbox (not lost) until it is started again."""
+    sending_stopped: bool = False
 
 
 class Overview:
@@ -87,11 +95,50 @@ class Overview:
         catalogue: Catalogue,
         worker: DeliveryWorker | None,
         clock: Callable[[], float],
+        *,
+        live_limit: int = 2000,
+        snapshot_seconds: float = 60.0,
     ) -> None:
         self._db = db
         self._catalogue = catalogue
         self._worker = worker
         self._clock = clock
+        self._live_limit = live_limit
+        self._snapshot_seconds = snapshot_seconds
+
+    def dashboard_view(self, viewer: Viewer, window: Window) -> Snapshot[tuple[Dashboard, Charts]]:
+        """The dashboard and its charts: counted now, or a snapshot when the window holds many messages."""
+
+        def count(win: Window) -> tuple[Dashboard, Charts]:
+            return self.dashboard(viewer, win), dashboard_charts(self._db, viewer, win)
+
+        with read_engine(self._db).connect() as conn:
+            big = more_messages_than(conn, self._live_limit, window.since.at, window.until.at)
+        if not big:
+            began = time.perf_counter()
+            return Snapshot(count(window), None, time.perf_counter() - began)
+        preset = window.preset
+        key = ("dashboard", viewer.scope, preset or (window.since.at, window.until.at))
+        # a preset window is recounted as it is then (ending at the recount); a custom one stays fixed
+        compute = (
+            (lambda: count(filters.window({"window": [preset]}, self._clock()))) if preset else lambda: count(window)
+        )
+        return snapshots_of(self._db, self._snapshot_seconds).get(key, compute)
+
+    def participants_view(self, viewer: Viewer) -> Snapshot[list[ParticipantCard]]:
+        """The participants page: live while the outbox is small, then a snapshot (its counts span the whole store)."""
+        with read_engine(self._db).connect() as conn:
+            big = more_deliveries_than(conn, self._live_limit)
+        if not big:
+            began = time.perf_counter()
+            return Snapshot(self.participants(viewer), None, time.perf_counter() - began)
+        cards = snapshots_of(self._db, self._snapshot_seconds).get(
+            ("participants", viewer.scope), lambda: self.participants(viewer)
+        )
+        breakers = self._worker.breaker_snapshot() if self._worker is not None else {}
+        for card in cards.value:  # breakers are the worker's live state, never a snapshot's
+            card.breaker = self._breaker_view(breakers.get(card.dip_id))
+        return cards
 
     @property
     def breaker_known(self) -> bool:
@@ -100,7 +147,7 @@ class Overview:
 
     def dashboard(self, viewer: Viewer, window: Window) -> Dashboard:
         since, until = window.since, window.until
-        with self._db.engine.connect() as conn:
+        with read_engine(self._db).connect() as conn:
             by_interface = aggregates.interface_outcomes(conn, viewer, since, until)
             by_recipient = aggregates.recipient_states(conn, viewer, since, until)
             stages = aggregates.stage_statuses(conn, viewer, since, until)
@@ -158,7 +205,7 @@ class Overview:
 
     def participants(self, viewer: Viewer) -> list[ParticipantCard]:
         now = self._clock()
-        with self._db.engine.connect() as conn:
+        with read_engine(self._db).connect() as conn:
             people = aggregates.participant_rows(conn, viewer)
             dip_ids = [p["dip_id"] for p in people]
             hooks = aggregates.webhook_rows(conn, dip_ids)
@@ -166,7 +213,15 @@ class Overview:
             outbox = aggregates.recipient_states(conn, viewer, None, None)
         breakers = self._worker.breaker_snapshot() if self._worker is not None else {}
         cards = {
-            p["dip_id"]: ParticipantCard(p["dip_id"], p["role"], p["name"], p["status"], p["default_webhook_url"])
+            p["dip_id"]: ParticipantCard(
+                p["dip_id"],
+                p["role"],
+                p["name"],
+                p["status"],
+                p["default_webhook_url"],
+                receiving_stopped=p.get("receiving_stopped_at") is not None,
+                sending_stopped=p.get("sending_stopped_at") is not None,
+            )
             for p in people
         }
         for hook in hooks:
@@ -179,17 +234,18 @@ class Overview:
             for state in STATE_CHOICES:
                 flt = MessageFilter(recipient=dip_id, state=state)
                 card.outbox[state] = messages_cell(counts.get(state, 0), flt)
-            snapshot = breakers.get(dip_id)
-            if snapshot is not None:
-                card.breaker = BreakerView(
-                    snapshot.state.value,
-                    snapshot.consecutive_failures,
-                    snapshot.cooldown_seconds,
-                    snapshot.reopens_in_seconds,
-                )
-            elif self._worker is not None:
-                card.breaker = BreakerView("closed", 0, 0.0, None)
+            card.breaker = self._breaker_view(breakers.get(dip_id))
         return list(cards.values())
+
+    def _breaker_view(self, snapshot: BreakerSnapshot | None) -> BreakerView | None:
+        if snapshot is not None:
+            return BreakerView(
+                snapshot.state.value,
+                snapshot.consecutive_failures,
+                snapshot.cooldown_seconds,
+                snapshot.reopens_in_seconds,
+            )
+        return BreakerView("closed", 0, 0.0, None) if self._worker is not None else None
 
 
 def _certificate(row: dict[str, object], now: float) -> CertificateView:

@@ -88,7 +88,7 @@ class Reader:
         value = self.one(name)
         if value is None:
             return default
-        if not value.isdigit() or not low <= int(value) <= high:
+        if not (value.isascii() and value.isdigit() and len(value) <= 18) or not low <= int(value) <= high:
             self.problems.append(f"query.{name}: must be a whole number from {low} to {high}; got {value[:40]!r}")
             return default
         return int(value)
@@ -107,13 +107,16 @@ class Reader:
             return None
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)
-        moment = moment.astimezone(UTC)
         date_only = len(value) == 10
+        try:  # the calendar's ends: an offset or the bound's last instant can fall outside years 1-9999
+            moment = end = moment.astimezone(UTC)
+            if upper:
+                step = timedelta(days=1) if date_only else timedelta(seconds=1) if moment.microsecond == 0 else None
+                end = moment + (step or timedelta(microseconds=1))
+        except OverflowError:
+            self.problems.append(f"query.{name}: must fall within the years 0001 to 9999 in UTC; got {value[:40]!r}")
+            return None
         text = moment.strftime("%Y-%m-%d") if date_only else _second_text(moment)
-        if not upper:
-            return Bound(moment.timestamp(), text)
-        step = timedelta(days=1) if date_only else timedelta(seconds=1) if moment.microsecond == 0 else None
-        end = moment + step if step else moment + timedelta(microseconds=1)
         return Bound(end.timestamp(), text)
 
     def range(self) -> tuple[Bound | None, Bound | None]:

@@ -3,7 +3,8 @@
 Lists are keyset-paginated on the indexes the hub already keeps
 (messages.received_at+id, journal.id): the next page starts strictly after the
 last row shown, so paging never skips or repeats rows while traffic arrives
-and costs the same on page 1 and page 10,000. There is no row cap anywhere.
+and costs the same on page 1 and page 10,000. There is no row cap on the rows themselves (pages
+and exports reach every match); only the count a list shows stops at COUNT_CAP.
 """
 
 from __future__ import annotations
@@ -13,12 +14,15 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, and_, func, or_, select
 
+from opendip.accounts.viewer import Viewer
 from opendip.db.models import deliveries, journal, messages
-from opendip.portal.access import Viewer
 from opendip.portal.filters import JournalFilter, MessageFilter
 from opendip.portal.predicates import journal_conditions, message_conditions, sees_delivery, sees_journal, sees_message
 
 Row = dict[str, Any]
+COUNT_CAP = 1000
+"""Lists count their matches up to this many: an exact count of a search over a store of
+millions costs a scan of every match, on every page, so beyond it the page says "1000 or more"."""
 m, d, j = messages.c, deliveries.c, journal.c
 
 LIST_COLUMNS = (
@@ -59,9 +63,9 @@ def message_rows(
     return _rows(conn, query.order_by(m.received_at.desc(), m.id.desc()).limit(limit))
 
 
-def count_messages(conn: Connection, viewer: Viewer, flt: MessageFilter) -> int:
-    query = select(func.count()).select_from(messages).where(*message_conditions(viewer, flt))
-    return int(conn.execute(query).scalar_one())
+def count_messages(conn: Connection, viewer: Viewer, flt: MessageFilter, cap: int = COUNT_CAP) -> int:
+    """The matches, counted up to `cap` + 1 (more than `cap` means "cap or more")."""
+    return _bounded_count(conn, select(m.id).where(*message_conditions(viewer, flt)), cap)
 
 
 def deliveries_of(conn: Connection, viewer: Viewer, transaction_ids: Sequence[str]) -> list[Row]:
@@ -81,6 +85,14 @@ def message(conn: Connection, viewer: Viewer, transaction_id: str) -> Row | None
     query = select(messages).where(m.transaction_id == transaction_id, sees_message(viewer))
     row = conn.execute(query).mappings().first()
     return dict(row) if row else None
+
+
+def payloads_of(conn: Connection, transaction_ids: Sequence[str]) -> dict[str, bytes]:
+    """transactionID -> stored payload; callers pass only IDs the viewer may see (from message_rows)."""
+    if not transaction_ids:
+        return {}
+    query = select(m.transaction_id, m.payload).where(m.transaction_id.in_(list(transaction_ids)))
+    return {row[0]: bytes(row[1]) for row in conn.execute(query)}
 
 
 def journal_of(conn: Connection, viewer: Viewer, transaction_id: str) -> list[Row]:
@@ -108,9 +120,13 @@ def journal_rows(
     return _rows(conn, query.order_by(j.id.desc()).limit(limit))
 
 
-def count_journal(conn: Connection, viewer: Viewer, flt: JournalFilter) -> int:
-    query = select(func.count()).select_from(journal).where(*journal_conditions(viewer, flt))
-    return int(conn.execute(query).scalar_one())
+def count_journal(conn: Connection, viewer: Viewer, flt: JournalFilter, cap: int = COUNT_CAP) -> int:
+    return _bounded_count(conn, select(j.id).where(*journal_conditions(viewer, flt)), cap)
+
+
+def _bounded_count(conn: Connection, query: Select[Any], cap: int) -> int:
+    bounded = query.limit(cap + 1).subquery()
+    return int(conn.execute(select(func.count()).select_from(bounded)).scalar_one())
 
 
 def senders_of(conn: Connection, transaction_ids: Sequence[str]) -> dict[str, str]:

@@ -1,5 +1,8 @@
 """The portal's logic: turn filters into pages, keyset cursors into Next/Previous, rows into CSV.
 
+Cursors leave the hub sealed (core.tokens.seal, with the key of the API's continuation tokens): a
+Next link that was edited, or taken from another list, is refused rather than read.
+
 Reads use short connections, one per page or per CSV batch, never one held
 for a whole download: on SQLite every transaction takes the write lock, and a
 slow browser must not hold up ingest.
@@ -9,34 +12,44 @@ from __future__ import annotations
 
 import csv
 import io
+import secrets
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+import orjson
 from sqlalchemy import Connection
 
+from opendip.accounts.viewer import Viewer
+from opendip.core.journal import Stage
+from opendip.core.reads import read_engine
+from opendip.core.spreadsheet import safe_cell
+from opendip.core.tokens import seal, unseal
 from opendip.db.engine import Database
+from opendip.delivery import attempts as delivery_attempts
 from opendip.errors import DipError, Msg
 from opendip.portal import aggregates, repository
-from opendip.portal.access import Viewer
 from opendip.portal.filters import (
     JournalFilter,
     MessageFilter,
     Outcome,
     message_cursor,
+    parse_journal_cursor,
     parse_message_cursor,
 )
 from opendip.portal.formatting import iso
 from opendip.portal.predicates import outcome_of
-from opendip.portal.query import Page
+from opendip.portal.query import FilterError, Page
+from opendip.status.tracking import for_party
 
 if TYPE_CHECKING:
     from opendip.delivery import DeliveryWorker
 
 Row = dict[str, Any]
+T = TypeVar("T")
 EXPORT_BATCH = 1000
 CSV_COLUMNS = (
     "transactionID",
@@ -68,9 +81,11 @@ class Listing:
 
     rows: list[Any]
     total: int
+    """Matches counted, up to repository.COUNT_CAP; `more` says there are more than that."""
     next_cursor: str | None
     previous_cursor: str | None
     names: dict[str, str] = field(default_factory=dict)
+    more: bool = False
 
 
 @dataclass
@@ -86,36 +101,63 @@ class MessageDetail:
 
 
 class PortalService:
-    def __init__(self, db: Database, worker: DeliveryWorker | None = None, *, clock: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        db: Database,
+        worker: DeliveryWorker | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+        cursor_key: bytes | None = None,
+    ):
+        """`cursor_key` seals the Next/Previous cursors; every API node must share it (default: this instance's)."""
         self._db = db
         self._worker = worker
         self.clock = clock
+        self._cursor_key = cursor_key or secrets.token_bytes(32)
+
+    def _seal(self, scope: str, position: str) -> str:
+        return seal(self._cursor_key, f"portal:{scope}", position)
+
+    def _opened(self, scope: str, name: str, cursor: str, parse: Callable[[str], T | None]) -> T:
+        """The position a page cursor names; a cursor the hub did not issue for this list is refused."""
+        position = unseal(self._cursor_key, f"portal:{scope}", cursor)
+        parsed = parse(position) if position is not None else None
+        if parsed is None:
+            raise FilterError(
+                [f"query.{name}: must be a cursor taken from a Next or Previous link of this list; it was altered"]
+            )
+        return parsed
 
     def read(self) -> AbstractContextManager[Connection]:
-        return self._db.engine.connect()
+        """A read that never takes SQLite's write lock: a slow search must not hold up ingest."""
+        return read_engine(self._db).connect()
 
     def messages(self, viewer: Viewer, flt: MessageFilter, page: Page) -> Listing:
         limit = page.per_page
         with self.read() as conn:
             if page.before:
-                rows = repository.message_rows(
-                    conn, viewer, flt, limit=limit + 1, before=parse_message_cursor(page.before)
-                )
+                before = self._opened("messages", "before", page.before, parse_message_cursor)
+                rows = repository.message_rows(conn, viewer, flt, limit=limit + 1, before=before)
                 has_newer, has_older = len(rows) > limit, True
                 rows = rows[-limit:]
             else:
-                after = parse_message_cursor(page.after) if page.after else None
+                after = self._opened("messages", "after", page.after, parse_message_cursor) if page.after else None
                 rows = repository.message_rows(conn, viewer, flt, limit=limit + 1, after=after)
                 has_newer, has_older = page.after is not None, len(rows) > limit
                 rows = rows[:limit]
-            total = repository.count_messages(conn, viewer, flt)
+            counted = repository.count_messages(conn, viewer, flt)
             summaries = self._summaries(conn, viewer, rows)
             names = self.names(conn)
         return Listing(
             rows=summaries,
-            total=total,
-            next_cursor=message_cursor(rows[-1]["received_at"], rows[-1]["id"]) if has_older and rows else None,
-            previous_cursor=message_cursor(rows[0]["received_at"], rows[0]["id"]) if has_newer and rows else None,
+            total=min(counted, repository.COUNT_CAP),
+            more=counted > repository.COUNT_CAP,
+            next_cursor=self._seal("messages", message_cursor(rows[-1]["received_at"], rows[-1]["id"]))
+            if has_older and rows
+            else None,
+            previous_cursor=self._seal("messages", message_cursor(rows[0]["received_at"], rows[0]["id"]))
+            if has_newer and rows
+            else None,
             names=names,
         )
 
@@ -134,20 +176,34 @@ class PortalService:
                 return
             after = (rows[-1]["received_at"], rows[-1]["id"])
 
+    def replay(self, viewer: Viewer, flt: MessageFilter) -> Iterator[Row]:
+        """The whole filtered set as the hub holds it (payload and deliveries), newest first, in batches."""
+        after: tuple[float, int] | None = None
+        while True:
+            with self.read() as conn:
+                rows = repository.message_rows(conn, viewer, flt, limit=EXPORT_BATCH, after=after)
+                summaries = self._summaries(conn, viewer, rows)
+                payloads = repository.payloads_of(conn, [row["transaction_id"] for row in rows])
+            for s in summaries:
+                yield _replayed(s, payloads.get(s.row["transaction_id"]))
+            if len(rows) < EXPORT_BATCH:
+                return
+            after = (rows[-1]["received_at"], rows[-1]["id"])
+
     def message(self, viewer: Viewer, transaction_id: str) -> MessageDetail:
         with self.read() as conn:
             stored = repository.message(conn, viewer, transaction_id)
             timeline = repository.journal_of(conn, viewer, transaction_id)
             deliveries = repository.deliveries_of(conn, viewer, [transaction_id]) if stored else []
+            tried = delivery_attempts.of_rows(conn, delivery_attempts.MESSAGE, [row["id"] for row in deliveries])
             names = self.names(conn)
         if stored is None and not timeline:
             raise DipError(Msg.NOT_FOUND, f"there is no message {transaction_id[:65]} that you may see")
-        attempts: dict[int, list[Row]] = defaultdict(list)
-        by_recipient = {row["recipient_dip_id"]: row["id"] for row in deliveries}
-        for entry in timeline:
-            delivery_id = by_recipient.get(entry["recipient_dip_id"])
-            if entry["attempt"] is not None and delivery_id is not None:
-                attempts[delivery_id].append(entry)
+        _readable_by(viewer, timeline)
+        for delivery in deliveries:
+            delivery["last_error"] = _reason_for(viewer, Stage.OUTBOUND, delivery["last_error"])
+        attempts = {delivery_id: [_attempt_for(viewer, row) for row in rows] for delivery_id, rows in tried.items()}
+        _from_journal(deliveries, timeline, attempts)
         payload = stored.pop("payload") if stored else None
         return MessageDetail(
             transaction_id=transaction_id,
@@ -164,24 +220,27 @@ class PortalService:
         limit = page.per_page
         with self.read() as conn:
             if page.before:
-                rows = repository.journal_rows(conn, viewer, flt, limit=limit + 1, before=int(page.before))
+                before = self._opened("journal", "before", page.before, parse_journal_cursor)
+                rows = repository.journal_rows(conn, viewer, flt, limit=limit + 1, before=before)
                 has_newer, has_older = len(rows) > limit, True
                 rows = rows[-limit:]
             else:
-                after = int(page.after) if page.after else None
+                after = self._opened("journal", "after", page.after, parse_journal_cursor) if page.after else None
                 rows = repository.journal_rows(conn, viewer, flt, limit=limit + 1, after=after)
                 has_newer, has_older = after is not None, len(rows) > limit
                 rows = rows[:limit]
-            total = repository.count_journal(conn, viewer, flt)
+            counted = repository.count_journal(conn, viewer, flt)
             senders = repository.senders_of(conn, sorted({row["transaction_id"] for row in rows}))
             names = self.names(conn)
         for row in rows:
             row["sender_dip_id"] = senders.get(row["transaction_id"])
+        _readable_by(viewer, rows)
         return Listing(
             rows=rows,
-            total=total,
-            next_cursor=str(rows[-1]["id"]) if has_older and rows else None,
-            previous_cursor=str(rows[0]["id"]) if has_newer and rows else None,
+            total=min(counted, repository.COUNT_CAP),
+            more=counted > repository.COUNT_CAP,
+            next_cursor=self._seal("journal", str(rows[-1]["id"])) if has_older and rows else None,
+            previous_cursor=self._seal("journal", str(rows[0]["id"])) if has_newer and rows else None,
             names=names,
         )
 
@@ -202,6 +261,62 @@ class PortalService:
             )
             for row in rows
         ]
+
+
+def _reason_for(viewer: Viewer, stage: str, reason: str | None) -> str | None:
+    """Hub-wide viewers (operators) read what a webhook answered; a participant reads only its status.
+
+    A webhook may be pointed at an internal service, whose answers must not be
+    read back through the portal by whoever can see the message (the same rule
+    as message tracking's, status/tracking.py).
+    """
+    return reason if viewer.hub_wide else for_party(stage, reason)
+
+
+def _attempt_for(viewer: Viewer, row: Row) -> Row:
+    """One stored attempt as the page lists it; a party reads its HTTP status, not the answer's excerpt."""
+    return {
+        "attempt": row["attempt"],
+        "at": row["finished_at"],
+        "status": row["status"],
+        "http_status": row["http_status"],
+        "duration_ms": max(0.0, (row["finished_at"] - row["started_at"]) * 1000.0),
+        "reason": _reason_for(viewer, Stage.OUTBOUND, row["error"]),
+    }
+
+
+def _from_journal(deliveries: list[Row], timeline: list[Row], attempts: dict[int, list[Row]]) -> None:
+    """Deliveries attempted before attempts were stored as rows: their history as the journal tells it."""
+    older = {row["recipient_dip_id"]: row["id"] for row in deliveries if row["attempts"] and row["id"] not in attempts}
+    for entry in timeline:
+        delivery_id = older.get(entry["recipient_dip_id"])
+        if entry["attempt"] is not None and delivery_id is not None and entry["stage"] == Stage.OUTBOUND:
+            attempts.setdefault(delivery_id, []).append(entry)
+
+
+def _readable_by(viewer: Viewer, entries: list[Row]) -> None:
+    for entry in entries:
+        entry["reason"] = _reason_for(viewer, entry["stage"], entry["reason"])
+
+
+def _replayed(summary: MessageSummary, payload: bytes | None) -> Row:
+    row = summary.row
+    return {
+        "transactionID": row["transaction_id"],
+        "receivedAt": iso(row["received_at"]),
+        "interfaceID": row["interface_id"],
+        "outcome": summary.outcome.value if summary.outcome else None,
+        "deliveries": [
+            {
+                "recipient": d["recipient_dip_id"],
+                "state": d["state"],
+                "attempts": d["attempts"],
+                "lastHttpStatus": d["last_http_status"],
+            }
+            for d in summary.deliveries
+        ],
+        "payload": orjson.loads(payload) if payload else None,
+    }
 
 
 def _csv_row(summary: MessageSummary) -> list[str]:
@@ -230,7 +345,7 @@ def _csv_row(summary: MessageSummary) -> list[str]:
 
 def _cell(value: str) -> str:
     """Values come from senders: never let a spreadsheet run one as a formula."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+    return str(safe_cell(value))
 
 
 def _csv_lines(rows: Any) -> str:

@@ -7,18 +7,20 @@ connection provider for).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import anyio
 import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from opendip.edge import authenticated, dip_response, error_answer, hub_of, require_self
-from opendip.errors import DipError
-from opendip.hub import Hub
-from opendip.messages.responses import error_response
+from opendip.core.http import authenticated, dip_response, hub_of, require_self
+from opendip.core.responses import error_response
 from opendip.replay.filters import parse_filter
 from opendip.replay.service import RequeueRunning, Scope, channel_scope, status_scope
-from opendip.status.endpoints import parts_of
+
+if TYPE_CHECKING:
+    from opendip.hub import Hub
 
 router = APIRouter(tags=["replay"])
 TOKEN = "X-Continuation-Token"
@@ -32,15 +34,12 @@ async def _scope(request: Request, hub: Hub, recipient_id: str, interface_id: st
 
 async def _replay(request: Request, recipient_id: str, interface_id: str | None) -> Response:
     hub = hub_of(request)
-    try:
-        scope, body = await _scope(request, hub, recipient_id, interface_id)
-        f = parse_filter(body)
-        if interface_id is not None:
-            scope = channel_scope(hub.catalogue, recipient_id, interface_id, f)
-        token = request.headers.get(TOKEN)
-        page = await anyio.to_thread.run_sync(parts_of(hub).replay.page, scope, f, token)
-    except DipError as exc:
-        return error_answer(exc)
+    scope, body = await _scope(request, hub, recipient_id, interface_id)
+    f = parse_filter(body)
+    if interface_id is not None:
+        scope = channel_scope(hub.catalogue, recipient_id, interface_id, f)
+    token = request.headers.get(TOKEN)
+    page = await anyio.to_thread.run_sync(hub.status.replay.page, scope, f, token)
     headers = {TOKEN: page.token} if page.token else None
     return dip_response(page.body, page.http_status, headers)
 
@@ -52,25 +51,20 @@ async def _requeue(request: Request, recipient_id: str, interface_id: str | None
         f = parse_filter(body)
         if interface_id is not None:
             scope = channel_scope(hub.catalogue, recipient_id, interface_id, f)
-        requeue_id = await anyio.to_thread.run_sync(parts_of(hub).requeue.start, scope, f)
+        requeue_id = await anyio.to_thread.run_sync(hub.status.requeue.start, scope, f)
     except RequeueRunning as exc:
         headers = {"Retry-After": str(exc.retry_after)}
         if exc.running_id:
             headers["X-Requeue-ID"] = exc.running_id
         return dip_response(error_response(exc), exc.http_status, headers)
-    except DipError as exc:
-        return error_answer(exc)
     return dip_response(orjson.dumps(requeue_id), 202, {"X-Requeue-ID": requeue_id})
 
 
 async def _requeue_status(request: Request, recipient_id: str, interface_id: str | None) -> Response:
     hub = hub_of(request)
-    try:
-        scope, _ = await _scope(request, hub, recipient_id, interface_id)
-        requeue_id = request.query_params.get("requeue-id") or None
-        progress = await anyio.to_thread.run_sync(parts_of(hub).requeue.status, scope, requeue_id)
-    except DipError as exc:
-        return error_answer(exc)
+    scope, _ = await _scope(request, hub, recipient_id, interface_id)
+    requeue_id = request.query_params.get("requeue-id") or None
+    progress = await anyio.to_thread.run_sync(hub.status.requeue.status, scope, requeue_id)
     return dip_response(orjson.dumps(progress.as_json()), 200)
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 
+from opendip.core import jsonbody
 from opendip.errors import DipError, Msg
 
 DIP_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$")
@@ -74,10 +75,7 @@ def parse_filter(body: bytes) -> ReplayFilter:
     """The request body as a filter; a DIP schema failure naming the JSON path and rule otherwise."""
     if not body.strip():
         return ReplayFilter()
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise DipError(Msg.MALFORMED_JSON, str(exc)) from exc
+    data = jsonbody.loads(body)
     if not isinstance(data, dict):
         raise DipError(Msg.SCHEMA_FAILURE, f"$: the filter must be a JSON object, got {type(data).__name__}")
     unknown = sorted(set(data) - KEYS)

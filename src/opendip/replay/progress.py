@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, func, select
 
+from opendip.core.responses import dip_timestamp
 from opendip.db.models import deliveries
-from opendip.messages.responses import dip_timestamp
 from opendip.replay.tables import requeue_items
 from opendip.status.tables import status_deliveries
 

@@ -38,6 +38,14 @@ CHANNEL_COLUMNS = (
 )
 STATUS_COLUMNS = (_s.id, _s.transaction_id, _s.sender_dip_id, _s.item)
 
+# An original delivery row is created by the ingest that stored its message, moments after the message's
+# received_at. A time window on the message is therefore also a window on the row's created_at, widened by
+# these margins (a clock stepped back; an ingest held up between reading the batch and writing it), and that
+# window is what ix_deliveries_recipient_created reads: a replay or requeue of an hour reads about an hour of
+# the recipient's rows at any store size. The exact filter stays on the message's own received_at.
+CREATED_BEFORE_RECEIVED = 300.0
+CREATED_AFTER_RECEIVED = 900.0
+
 
 def _common(f: ReplayFilter, received_at: Any) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = []
@@ -58,6 +66,10 @@ def channel_query(f: ReplayFilter, recipient: str, interfaces: Sequence[str], *c
     """Original deliveries to `recipient` on `interfaces` that match `f` (no paging bounds)."""
     where = [_d.recipient_dip_id == recipient, _d.interface_id.in_(list(interfaces)), _d.replay == false()]
     where += _common(f, _m.received_at)
+    if f.received_from is not None:
+        where.append(_d.created_at >= f.received_from - CREATED_BEFORE_RECEIVED)
+    if f.received_before is not None:
+        where.append(_d.created_at < f.received_before + CREATED_AFTER_RECEIVED)
     if f.transaction_ids:
         where.append(_d.transaction_id.in_(f.transaction_ids))
     if f.states:

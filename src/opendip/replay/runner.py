@@ -16,7 +16,6 @@ outcome and then records Completed, PartialCompletion or Failed.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Callable
 from typing import Any
@@ -24,16 +23,17 @@ from typing import Any
 import structlog
 from sqlalchemy import Connection, insert, select, update
 
+from opendip.core import journal
+from opendip.core.loops import Loop
+from opendip.core.reads import read_engine
 from opendip.db.engine import Database
 from opendip.db.models import deliveries
 from opendip.replay import repository
 from opendip.replay.filters import ReplayFilter
 from opendip.replay.progress import PROCESSING, progress_of
-from opendip.replay.reads import read_engine
 from opendip.replay.repository import CHANNEL
 from opendip.replay.service import Scope
 from opendip.replay.tables import requeue_items, requeues
-from opendip.status import journal
 from opendip.status.tables import status_deliveries, status_messages
 
 log = structlog.get_logger(__name__)
@@ -67,39 +67,17 @@ class RequeueRunner:
         self.poll_seconds = poll_seconds
         self.on_enqueued = on_enqueued
         self._settled_at: dict[str, float] = {}
-        self._wakeup = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop = Loop("requeue-runner", lambda: asyncio.to_thread(self.run_once), poll_seconds)
 
     async def start(self) -> None:
-        if self._task is None:
-            self._loop = asyncio.get_running_loop()
-            self._task = asyncio.create_task(self._run(), name="requeue-runner")
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._loop.cancel()
 
     def wake(self) -> None:
         """Look for work now rather than at the next poll; safe from any thread."""
-        loop = self._loop
-        if loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(self._wakeup.set)
-
-    async def _run(self) -> None:
-        while True:
-            self._wakeup.clear()
-            busy = False
-            try:
-                busy = await asyncio.to_thread(self.run_once)
-            except Exception:
-                log.exception("requeue round failed")
-            if not busy:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wakeup.wait(), self.poll_seconds)
+        self._loop.wake()
 
     def run_once(self) -> bool:
         """Enqueue chunks for up to about a second, then settle finished jobs; True if work remains."""

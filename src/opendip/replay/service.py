@@ -21,18 +21,19 @@ from sqlalchemy.exc import IntegrityError
 
 from opendip.catalogue import Catalogue
 from opendip.config import Settings
+from opendip.core.archives import refuse_purged_range
+from opendip.core.reads import read_engine
+from opendip.core.responses import dip_timestamp
+from opendip.core.tokens import Cursor, decode
 from opendip.db.engine import Database
 from opendip.delivery.egress import render
 from opendip.delivery.repository import ClaimedDelivery
 from opendip.errors import DipError, Msg
-from opendip.messages.responses import dip_timestamp
 from opendip.replay import repository
 from opendip.replay.filters import ReplayFilter
 from opendip.replay.progress import Progress, progress_of
-from opendip.replay.reads import read_engine
 from opendip.replay.repository import CHANNEL, STATUS
 from opendip.replay.tables import requeues
-from opendip.replay.tokens import Cursor, decode
 
 
 @dataclass(frozen=True)
@@ -79,8 +80,9 @@ def status_scope(recipient: str) -> Scope:
 
 
 class ReplayService:
-    def __init__(self, db: Database, settings: Settings) -> None:
+    def __init__(self, db: Database, settings: Settings, token_key: bytes) -> None:
         self._db = db
+        self.token_key = token_key  # signs continuation tokens (core/tokens.py)
         self._page_size = max(1, settings.replay_page_size)
         self._page_bytes = max(1024, settings.replay_page_bytes)
 
@@ -88,8 +90,9 @@ class ReplayService:
         fingerprint = f.fingerprint()
         with read_engine(self._db).connect() as conn:
             if token:
-                cursor = decode(token, scope.name, fingerprint)
+                cursor = decode(token, scope.name, fingerprint, self.token_key)
             else:
+                refuse_purged_range(conn, f.received_from, f.received_before)
                 cursor = Cursor(scope.name, fingerprint, 0, repository.newest_id(conn, scope.kind))
             rows = repository.page(conn, scope.kind, scope.query(f), cursor.after, cursor.upto, self._page_size + 1)
         items: list[bytes] = []
@@ -101,7 +104,9 @@ class ReplayService:
             items.append(item)
             size += len(item) + 1
         more = len(rows) > len(items)
-        token_out = Cursor(scope.name, fingerprint, rows[len(items) - 1].id, cursor.upto).encode() if more else None
+        token_out = None
+        if more:
+            token_out = Cursor(scope.name, fingerprint, rows[len(items) - 1].id, cursor.upto).encode(self.token_key)
         if scope.kind == CHANNEL:
             body = b"[" + b",".join(items) + b"]"
         else:
@@ -138,6 +143,7 @@ class RequeueService:
         requeue_id = new_requeue_id(now)
         active_key = f"{scope.kind}:{scope.recipient}"
         with read_engine(self._db).connect() as conn:  # counting 100,000 matches holds up no writer
+            refuse_purged_range(conn, f.received_from, f.received_before)
             upto = repository.newest_id(conn, scope.kind)
             total = repository.count(conn, scope.kind, scope.query(f), upto)
         done = total == 0

@@ -15,8 +15,8 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from opendip.core.responses import dip_timestamp
 from opendip.errors import AuthenticationError
-from opendip.messages.responses import dip_timestamp
 from opendip.pki.signing import SignatureVerifier
 from opendip.pki.trust import TrustStore
 

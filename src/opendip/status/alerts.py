@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, select
 
+from opendip.core.reads import read_engine
 from opendip.db.engine import Database
-from opendip.replay.reads import read_engine
 from opendip.status.expectations import stamp
 from opendip.status.tables import status_alerts
 

@@ -4,32 +4,27 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import anyio
 import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from opendip.edge import authenticated, dip_response, error_answer, hub_of, require_self
+from opendip.core.envelope import check_content_type
+from opendip.core.http import authenticated, dip_response, hub_of, require_self
+from opendip.core.reads import read_engine
+from opendip.core.responses import ResponseItem, batch_status, dip_timestamp, standard_response
 from opendip.errors import DipError, Msg
-from opendip.hub import Hub
-from opendip.messages.envelope import check_content_type
-from opendip.messages.responses import ResponseItem, batch_status, dip_timestamp, standard_response
-from opendip.replay.reads import read_engine
-from opendip.status import duplicates
+from opendip.messages import duplicates
 from opendip.status.alerts import list_alerts
-from opendip.status.runtime import StatusParts
 from opendip.status.schemas import parse_status_body, parse_status_config
+
+if TYPE_CHECKING:
+    pass
 
 router = APIRouter(tags=["status messages"])
 DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-def parts_of(hub: Hub) -> StatusParts:
-    parts: StatusParts | None = getattr(hub, "status", None)
-    if parts is None:
-        raise DipError(Msg.UNAVAILABLE, "status messages are not set up in this hub process")
-    return parts
 
 
 def _ok(recipient: str, text: str) -> Response:
@@ -42,19 +37,16 @@ def _ok(recipient: str, text: str) -> Response:
 async def post_status_messages(request: Request) -> Response:
     """A recipient's L4 statuses about transactions it received: 201 all, 207 some, 400 none taken."""
     hub = hub_of(request)
-    try:
-        caller, body = await authenticated(request, hub)
-        check_content_type(request.headers.get("content-type"))
-        parsed = parse_status_body(body, hub.settings.max_batch_messages)
-        snapshot = hub.registry.current()
-        answers = await anyio.to_thread.run_sync(
-            parts_of(hub).service.receive,
-            caller.dip_id,
-            lambda dip_id: snapshot.may_send_for(caller.dip_id, dip_id),
-            parsed,
-        )
-    except DipError as exc:
-        return error_answer(exc)
+    caller, body = await authenticated(request, hub)
+    check_content_type(request.headers.get("content-type"))
+    parsed = parse_status_body(body, hub.settings.max_batch_messages)
+    snapshot = hub.registry.current()
+    answers = await anyio.to_thread.run_sync(
+        hub.status.service.receive,
+        caller.dip_id,
+        lambda dip_id: snapshot.may_send_for(caller.dip_id, dip_id),
+        parsed,
+    )
     return dip_response(standard_response(answers), batch_status(answers))
 
 
@@ -62,27 +54,21 @@ async def post_status_messages(request: Request) -> Response:
 async def set_status_webhook(recipient_id: str, request: Request) -> Response:
     """Where `recipient_id` wants the L4 statuses about the messages it sent."""
     hub = hub_of(request)
-    try:
-        caller, body = await authenticated(request, hub)
-        require_self(caller, hub, recipient_id)
-        config = parse_status_config(body, hub.settings.default_max_payload_size)
-        hub.participants.webhook_policy.check(config.callback_url)
-        await anyio.to_thread.run_sync(parts_of(hub).service.set_webhook, recipient_id, config)
-    except DipError as exc:
-        return error_answer(exc)
+    caller, body = await authenticated(request, hub)
+    require_self(caller, hub, recipient_id)
+    config = parse_status_config(body, hub.settings.default_max_payload_size)
+    hub.participants.webhook_policy.check(config.callback_url)
+    await anyio.to_thread.run_sync(hub.status.service.set_webhook, recipient_id, config)
     return _ok(recipient_id, f"L4 status messages for {recipient_id} now go to {config.callback_url}")
 
 
 @router.delete("/statusmessage/config/{recipient_id}")
 async def delete_status_webhook(recipient_id: str, request: Request) -> Response:
     hub = hub_of(request)
-    try:
-        caller, _ = await authenticated(request, hub)
-        require_self(caller, hub, recipient_id)
-        if not await anyio.to_thread.run_sync(parts_of(hub).service.remove_webhook, recipient_id):
-            raise DipError(Msg.NOT_FOUND, f"no status webhook is set for {recipient_id}")
-    except DipError as exc:
-        return error_answer(exc)
+    caller, _ = await authenticated(request, hub)
+    require_self(caller, hub, recipient_id)
+    if not await anyio.to_thread.run_sync(hub.status.service.remove_webhook, recipient_id):
+        raise DipError(Msg.NOT_FOUND, f"no status webhook is set for {recipient_id}")
     item = ResponseItem(Msg.SUCCESS, f"status webhook for {recipient_id} removed")
     item.recipient_id = recipient_id
     return dip_response(standard_response([item]), 200)
@@ -92,20 +78,17 @@ async def delete_status_webhook(recipient_id: str, request: Request) -> Response
 async def get_alerts(participant_id: str, request: Request) -> Response:
     """Overdue expectations the participant waits on or owes (?state=open|resolved|all, ?kind=response|l4)."""
     hub = hub_of(request)
-    try:
-        caller, _ = await authenticated(request, hub)
-        require_self(caller, hub, participant_id)
-        state = request.query_params.get("state", "open")
-        kind = request.query_params.get("kind")
-        if state not in ("open", "resolved", "all"):
-            raise DipError(Msg.SCHEMA_FAILURE, "?state: must be open, resolved or all")
-        if kind not in (None, "response", "l4"):
-            raise DipError(Msg.SCHEMA_FAILURE, "?kind: must be response or l4")
-        alerts = await anyio.to_thread.run_sync(
-            lambda: list_alerts(hub.db, participant_id, state=state, kind=kind, limit=500)
-        )
-    except DipError as exc:
-        return error_answer(exc)
+    caller, _ = await authenticated(request, hub)
+    require_self(caller, hub, participant_id)
+    state = request.query_params.get("state", "open")
+    kind = request.query_params.get("kind")
+    if state not in ("open", "resolved", "all"):
+        raise DipError(Msg.SCHEMA_FAILURE, "?state: must be open, resolved or all")
+    if kind not in (None, "response", "l4"):
+        raise DipError(Msg.SCHEMA_FAILURE, "?kind: must be response or l4")
+    alerts = await anyio.to_thread.run_sync(
+        lambda: list_alerts(hub.db, participant_id, state=state, kind=kind, limit=500)
+    )
     return dip_response(orjson.dumps({"alerts": alerts, "timestamp": dip_timestamp()}), 200)
 
 
@@ -113,20 +96,17 @@ async def get_alerts(participant_id: str, request: Request) -> Response:
 async def get_duplicate_counts(sender_id: str, request: Request) -> Response:
     """Content duplicates per day and interface for a sender (?from=YYYY-MM-DD&to=YYYY-MM-DD, UTC days)."""
     hub = hub_of(request)
-    try:
-        caller, _ = await authenticated(request, hub)
-        require_self(caller, hub, sender_id)
-        today = datetime.now(UTC).date()
-        day_to = _day(request.query_params.get("to"), "to", today.isoformat())
-        day_from = _day(request.query_params.get("from"), "from", (today - timedelta(days=30)).isoformat())
+    caller, _ = await authenticated(request, hub)
+    require_self(caller, hub, sender_id)
+    today = datetime.now(UTC).date()
+    day_to = _day(request.query_params.get("to"), "to", today.isoformat())
+    day_from = _day(request.query_params.get("from"), "from", (today - timedelta(days=30)).isoformat())
 
-        def report() -> list[dict[str, object]]:
-            with read_engine(hub.db).connect() as conn:
-                return duplicates.counts_per_day(conn, sender_id, day_from, day_to)
+    def report() -> list[dict[str, object]]:
+        with read_engine(hub.db).connect() as conn:
+            return duplicates.counts_per_day(conn, sender_id, day_from, day_to)
 
-        days = await anyio.to_thread.run_sync(report)
-    except DipError as exc:
-        return error_answer(exc)
+    days = await anyio.to_thread.run_sync(report)
     body = {"senderID": sender_id, "from": day_from, "to": day_to, "days": days, "timestamp": dip_timestamp()}
     return dip_response(orjson.dumps(body), 200)
 

@@ -25,11 +25,12 @@ import structlog
 from sqlalchemy import Connection, and_, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from opendip.catalogue.policy import ExpectationPolicy, ResponseRule, StatusRule
+from opendip.core import journal
+from opendip.core.reads import read_engine
 from opendip.db.engine import Database
 from opendip.db.models import deliveries, messages, participants
-from opendip.replay.reads import read_engine
-from opendip.status import journal, metrics
-from opendip.status.policy import ExpectationPolicy, ResponseRule, StatusRule
+from opendip.status import metrics
 from opendip.status.tables import status_alerts, status_messages
 
 log = structlog.get_logger(__name__)

@@ -2,7 +2,8 @@
 
 It follows message delivery's conventions (the hub's Signer, the pooled
 WebhookClient, the same reading of 201/207/400 answers, the same retry
-schedule) and journals every attempt under the StatusMessage stage:
+schedule, the same circuit breaker shared by every worker in the store, over its own
+table since a status webhook is another URL) and journals every attempt under the StatusMessage stage:
 Delivered, DeliveryFailure, Retrying, UnknownDeliveryStatus, Paused. One
 batch per sender is in flight at a time, so a slow sender only delays its
 own statuses. A batch never carries two statuses about the same transaction,
@@ -12,7 +13,6 @@ because the sender's answer is keyed by transactionID.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -21,15 +21,19 @@ import orjson
 import structlog
 
 from opendip.config import Settings
+from opendip.core.journal import Outbound, Stage, StatusMessage, entry
+from opendip.core.loops import Loop
+from opendip.core.responses import dip_timestamp
 from opendip.db.engine import Database
+from opendip.delivery.attempts import STATUS, Attempt, attempt_row
 from opendip.delivery.client import HttpResult, WebhookClient
 from opendip.delivery.outcome import TxOutcome, Verdict, classify
 from opendip.delivery.retry import RetryPolicy
-from opendip.delivery.worker import default_owner
-from opendip.messages.responses import dip_timestamp
+from opendip.delivery.shared_breaker import SharedBreaker
+from opendip.delivery.tables import status_breakers
+from opendip.delivery.worker import default_owner, wind_down
 from opendip.pki.signing import Signer
 from opendip.status import metrics
-from opendip.status.journal import Outbound, Stage, StatusMessage, entry
 from opendip.status.outbox_store import ClaimedStatus, StatusHook, StatusOutbox, StatusResolution
 
 log = structlog.get_logger(__name__)
@@ -40,6 +44,7 @@ _TERMINAL = {
     Verdict.DELIVERED: ("delivered", StatusMessage.DELIVERED),
     Verdict.REJECTED: ("rejected", StatusMessage.DELIVERY_FAILURE),
     Verdict.UNKNOWN: ("unknown", StatusMessage.UNKNOWN_DELIVERY_STATUS),
+    Verdict.FAILED: ("exhausted", StatusMessage.DELIVERY_FAILURE),
 }
 
 
@@ -63,7 +68,13 @@ def one_per_transaction(rows: Sequence[ClaimedStatus], limit: int) -> tuple[list
 
 
 def settle_status(
-    row: ClaimedStatus, outcome: TxOutcome, started: float, finished: float, http: int | None, policy: RetryPolicy
+    row: ClaimedStatus,
+    outcome: TxOutcome,
+    started: float,
+    finished: float,
+    http: int | None,
+    policy: RetryPolicy,
+    retry_after: float | None = None,
 ) -> StatusResolution:
     number = row.attempts + 1
 
@@ -81,26 +92,26 @@ def settle_status(
             reason=f"L4 from {row.reporter_dip_id}" + (f": {reason}" if reason else ""),
         )
 
+    def settled(
+        state: str, next_at: float, delivered: float | None, error: str | None, notes: Sequence[dict[str, Any]]
+    ) -> StatusResolution:
+        tried = Attempt(started, finished, http, retry_after=retry_after)
+        attempt = attempt_row(
+            STATUS, row.id, row.transaction_id, row.recipient_dip_id, number, tried, notes[0]["status"], state, error
+        )
+        return StatusResolution(row.id, state, number, next_at, delivered, http, error, tuple(notes), attempt)
+
     terminal = _TERMINAL.get(outcome.verdict)
     if terminal is not None:
         state, status = terminal
         delivered = finished if state == "delivered" else None
         error = None if delivered else outcome.reason
-        return StatusResolution(
-            row.id, state, number, row.next_attempt_at, delivered, http, error, (note(status, outcome.reason),)
-        )
+        return settled(state, row.next_attempt_at, delivered, error, (note(status, outcome.reason),))
     delay = policy.delay(number)
     if delay is None:
         reason = f"gave up after {number} attempts" + (f": {outcome.reason}" if outcome.reason else "")
-        return StatusResolution(
-            row.id,
-            "exhausted",
-            number,
-            row.next_attempt_at,
-            None,
-            http,
-            outcome.reason,
-            (note(StatusMessage.DELIVERY_FAILURE, reason),),
+        return settled(
+            "exhausted", row.next_attempt_at, None, outcome.reason, (note(StatusMessage.DELIVERY_FAILURE, reason),)
         )
     if outcome.min_delay is not None:
         delay = max(delay, outcome.min_delay)
@@ -108,7 +119,7 @@ def settle_status(
     notes = [note(StatusMessage.RETRYING, f"{outcome.reason}; {when}" if outcome.reason else when)]
     if outcome.status is not Outbound.RETRYING:
         notes.insert(0, note(StatusMessage.DELIVERY_FAILURE, outcome.reason))
-    return StatusResolution(row.id, "pending", number, finished + delay, None, http, outcome.reason, tuple(notes))
+    return settled("pending", finished + delay, None, outcome.reason, notes)
 
 
 class StatusDeliveryWorker:
@@ -120,51 +131,39 @@ class StatusDeliveryWorker:
         self.owner = default_owner()[:64]
         self.outbox = StatusOutbox(db)
         self.policy = RetryPolicy.from_settings(settings)
+        self.breaker = SharedBreaker(db, settings, self.owner, table=status_breakers)
         self.client = client or WebhookClient(user_agent="OpenDIP-status")
         self._busy: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
-        self._wakeup = asyncio.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._runner: asyncio.Task[None] | None = None
+        self._runner = Loop("status-delivery", self.run_once, settings.delivery_poll_seconds)
 
     async def start(self) -> None:
-        if self._runner is None:
-            self._loop = asyncio.get_running_loop()
+        if not self._runner.running:
             await self.client.start()
-            self._runner = asyncio.create_task(self._run(), name="status-delivery")
+            self._runner.start()
 
-    async def stop(self) -> None:
-        if self._runner is not None:
-            self._runner.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._runner
-            self._runner = None
-        if self._tasks:
-            await asyncio.wait(set(self._tasks), timeout=self.settings.delivery_timeout_seconds + 5)
+    async def stop(self, timeout: float | None = None) -> None:
+        """Stop claiming; let in-flight POSTs finish (up to `timeout`), then give back every lease still ours.
+
+        As the message worker does: statuses cut off by the timeout are re-sent at once by any
+        worker, not when their lease runs out. If the store is down the leases simply expire.
+        """
+        await self._runner.cancel()
+        limit = self.settings.delivery_timeout_seconds + 5.0 if timeout is None else timeout
+        await wind_down(self._tasks, limit, self.outbox.release_all, self.owner, "L4 status worker")
         await self.client.close()
 
     def wake(self) -> None:
         """Safe from any thread."""
-        loop = self._loop
-        if loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(self._wakeup.set)
-
-    async def _run(self) -> None:
-        while True:
-            self._wakeup.clear()
-            try:
-                await self.run_once()
-            except Exception:
-                log.exception("status delivery round failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), self.settings.delivery_poll_seconds)
+        self._runner.wake()
 
     async def run_once(self) -> list[asyncio.Task[None]]:
         """Start one batch for every sender with due statuses and nothing in flight."""
         started: list[asyncio.Task[None]] = []
+        await asyncio.to_thread(self.breaker.refresh)
         for recipient in await asyncio.to_thread(self.outbox.due_recipients):
-            if recipient in self._busy:
-                continue
+            if recipient in self._busy or self.breaker.allowance(recipient, 1) == 0:
+                continue  # one batch in flight per sender; none while its status webhook's circuit is open
             hook = await asyncio.to_thread(self.outbox.webhook, recipient)
             if hook is None:
                 limit = self.settings.delivery_claim_batch
@@ -195,8 +194,17 @@ class StatusDeliveryWorker:
             )
             finished = time.time()
             verdict = classify(result, [r.transaction_id for r in rows])
+            await self.breaker.heed(recipient, verdict.recipient_failed, verdict.recipient_alive)
             resolutions = [
-                settle_status(r, verdict.outcomes[r.transaction_id], started, finished, result.status, self.policy)
+                settle_status(
+                    r,
+                    verdict.outcomes[r.transaction_id],
+                    started,
+                    finished,
+                    result.status,
+                    self.policy,
+                    result.retry_after_seconds,
+                )
                 for r in rows
             ]
             await asyncio.to_thread(self.outbox.record, resolutions, self.owner)

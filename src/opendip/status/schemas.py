@@ -6,8 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
+from opendip.core import jsonbody
 from opendip.errors import DipError, Msg
 from opendip.participants.schemas import parse_pubconfig
 
@@ -23,7 +22,8 @@ ITEM_KEYS = (
     "help",
     "serviceTicketURL",
 )
-MESSAGE = re.compile(r"^\s*(MSG\d{4})\b")
+# A hub code (MSG), or a recipient's published one: RCP content checks, REG / ECS business rules.
+MESSAGE = re.compile(r"^\s*((?:MSG|RCP|REG|ECS)\d{4})\b")
 DIP_ID = re.compile(r"^[0-9]{10}$")
 MAX_TEXT = 2000
 
@@ -48,10 +48,7 @@ class StatusItem:
 
 def parse_status_body(body: bytes, max_items: int) -> list[StatusItem | DipError]:
     """A StandardResponse object or a bare messageArray; one StatusItem or per-item error each."""
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise DipError(Msg.MALFORMED_JSON, str(exc)) from exc
+    data = jsonbody.loads(body)
     prefix = "$"
     if isinstance(data, dict):
         unknown = sorted(set(data) - {"messageArray", "timestamp"})
@@ -78,7 +75,10 @@ def _item(index: int, raw: Any, path: str) -> StatusItem | DipError:
         return DipError(Msg.SCHEMA_FAILURE, f"{path}.transactionID: required, a string of 1 to 65 characters")
     message = raw.get("message")
     if not isinstance(message, str) or not MESSAGE.match(message) or len(message) > MAX_TEXT:
-        return DipError(Msg.SCHEMA_FAILURE, f"{path}.message: required, a code and text like 'MSG0000 - Success'")
+        return DipError(
+            Msg.SCHEMA_FAILURE,
+            f"{path}.message: required, a code and text like 'RCP0000 - Message Success' (MSG, RCP, REG or ECS)",
+        )
     for key in ITEM_KEYS:
         value = raw.get(key)
         if value is not None and (not isinstance(value, str) or len(value) > MAX_TEXT):
@@ -96,7 +96,7 @@ class StatusWebhookConfig:
     max_payload_size: int | None
 
 
-def parse_status_config(body: bytes, max_payload: int) -> StatusWebhookConfig:
-    """The same body as a channel's pubconfig, read by the same parser."""
-    url, count, size = parse_pubconfig(body, max_payload)
+def parse_status_config(body: bytes, max_payload_kb: int) -> StatusWebhookConfig:
+    """The same body as a channel's pubconfig, read by the same parser (maxPayloadSize in KB)."""
+    url, count, size = parse_pubconfig(body, max_payload_kb)
     return StatusWebhookConfig(url, count, size)

@@ -2,7 +2,7 @@
 
 A recipient may only report on transactions the hub addressed to it (or to
 a participant it is the registered connection provider for); anything else
-is answered per item with MSG1061, exactly as a send with one bad message
+is answered per item with MSG4062, exactly as a send with one bad message
 is answered 207. Accepted statuses, their outbox rows and their journal
 entries are written in one transaction before the answer, like messages.
 """
@@ -15,12 +15,14 @@ from typing import Any
 
 import orjson
 import structlog
+from sqlalchemy.exc import IntegrityError
 
 from opendip.config import Settings
+from opendip.core import journal
+from opendip.core.responses import ResponseItem, dip_timestamp
 from opendip.db.engine import Database
 from opendip.errors import DipError, Msg
-from opendip.messages.responses import ResponseItem, dip_timestamp
-from opendip.status import journal, metrics, repository
+from opendip.status import metrics, repository
 from opendip.status.schemas import StatusItem, StatusWebhookConfig
 
 log = structlog.get_logger(__name__)
@@ -51,9 +53,22 @@ class StatusService:
             wanted.append((entry, reporter))
         if not wanted:
             return answers
+        try:
+            rows = self._store(wanted, answers)
+        except IntegrityError:  # the same L4 stored a moment ago by another node: answer as a repeat
+            rows = self._store(wanted, answers)
+        if rows:
+            metrics.L4_RECEIVED.inc(len(rows))
+            self.on_stored()
+        return answers
+
+    def _store(self, wanted: list[tuple[StatusItem, str]], answers: list[ResponseItem]) -> list[dict[str, Any]]:
+        """Store the new L4s of `wanted` in one transaction, completing their answers; a repeat of a stored
+        (transaction, reporter, code) is answered as the first was and stored no second time."""
         now = time.time()
         with self._db.begin() as conn:
             known = repository.delivered_to(conn, [(e.transaction_id, r) for e, r in wanted])
+            recorded = repository.recorded_keys(conn, [(e.transaction_id, r, e.code) for e, r in wanted])
             rows: list[dict[str, Any]] = []
             notes: list[dict[str, Any]] = []
             for entry, reporter in wanted:
@@ -68,6 +83,11 @@ class StatusService:
                 answer.correlation_id = item["correlationID"]
                 answer.sender_id = original.sender_dip_id
                 answer.help = f"L4 status recorded; it will be passed to {original.sender_dip_id}"
+                key = (entry.transaction_id, reporter, entry.code)
+                if key in recorded:
+                    answer.help += " (this status was already recorded: it is stored and passed on once)"
+                    continue
+                recorded.add(key)
                 rows.append(
                     {
                         "transaction_id": entry.transaction_id,
@@ -92,10 +112,7 @@ class StatusService:
                 )
             repository.store_statuses(conn, rows, now)
             journal.record(conn, notes)
-        if rows:
-            metrics.L4_RECEIVED.inc(len(rows))
-            self.on_stored()
-        return answers
+        return rows
 
     def set_webhook(self, recipient: str, config: StatusWebhookConfig) -> dict[str, Any]:
         row = {

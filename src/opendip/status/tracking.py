@@ -6,10 +6,17 @@ recipient sees the inbound stages and what concerns itself, never another
 recipient's deliveries. Rejected messages were never stored, but their
 journal rows were: the sender is read from the transactionID, which the hub
 built from it.
+
+What a webhook answered is the recipient's business, and possibly not even
+the recipient's: a webhook pointed at an internal service would read that
+service back through this record. So a party sees of an outbound attempt only
+its kind and status (`HTTP 500`, `timeout`, the recipient's DIP answer code);
+the body excerpt and connection details stay for operators in the portal.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -17,15 +24,27 @@ from typing import Any
 import orjson
 from sqlalchemy import ColumnElement, Connection, or_, select
 
+from opendip.core.reads import read_engine
 from opendip.db.engine import Database
 from opendip.db.models import deliveries, journal, messages
-from opendip.replay.reads import read_engine
-from opendip.status.tables import content_duplicates, status_deliveries, status_messages
+from opendip.messages.tables import content_duplicates
+from opendip.status.tables import status_deliveries, status_messages
 
 _m, _d, _j = messages.c, deliveries.c, journal.c
 _s, _sd, _c = status_messages.c, status_deliveries.c, content_duplicates.c
 LOOKUPS = ("transactionID", "senderUniqueReference", "correlationID", "MPAN")
 HELD = ("no webhook configured",)
+
+
+_HUB_OWN_STAGES = frozenset({"Inbound", "Addressing", "MPANUpdateQueue", "Expectation", "Replay"})
+_DIP_ANSWER = re.compile(r"MSG\d{4} - ")
+
+
+def for_party(stage: str | None, reason: str | None) -> str | None:
+    """A journal reason as a party to the message may read it: no excerpt of what a webhook answered."""
+    if reason is None or stage in _HUB_OWN_STAGES or _DIP_ANSWER.match(reason):
+        return reason
+    return reason.split(": ", 1)[0]
 
 
 def stamp(epoch: float | None) -> str | None:
@@ -131,7 +150,7 @@ def entry_json(row: Any) -> dict[str, Any]:
         "delayMs": None if row.delay_ms is None else round(row.delay_ms, 1),
         "httpStatus": row.http_status,
         "attempt": row.attempt,
-        "reason": row.reason,
+        "reason": for_party(row.stage, row.reason),
     }
 
 
@@ -145,7 +164,7 @@ def delivery_json(row: Any) -> dict[str, Any]:
         "attempts": row.attempts,
         "lastHTTPStatus": row.last_http_status,
         "deliveredTimestamp": stamp(row.delivered_at),
-        "lastError": row.last_error,
+        "lastError": for_party(None, row.last_error),
     }
 
 

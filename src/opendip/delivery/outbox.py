@@ -1,0 +1,191 @@
+"""The outbox engine's table-generic part: due rows, leases, push-backs and settled outcomes.
+
+Message deliveries (`deliveries`) and L4 status deliveries
+(`status_deliveries`) are two kinds of one outbox: both tables carry the
+`OutboxRow` columns, and both are claimed under a lease, pushed back when no
+webhook is configured, and settled only while the lease is still ours. These
+statements are written once here, for any such table, so a fix to leasing or
+settling reaches both kinds. Every attempt is settled by `write`: the row's
+new state, its journal rows and its attempt row (attempts.py) in one
+transaction. Every function takes the caller's connection: the kind's
+repository owns the transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Table, and_, bindparam, or_, true, update
+from sqlalchemy.sql.dml import Update
+
+from opendip.core.journal import record as record_journal
+from opendip.db.engine import Database
+from opendip.db.group import GroupCommit
+from opendip.delivery import attempts
+
+PENDING = "pending"
+OUTCOMES_PER_TRANSACTION = 1000
+
+
+@dataclass(frozen=True)
+class Settled:
+    """One row's new state after an attempt, as the settle statement writes it, with its journal and attempt rows."""
+
+    id: int
+    state: str
+    attempts: int
+    next_attempt_at: float
+    delivered_at: float | None = None
+    http_status: int | None = None
+    error: str | None = None
+    journal: Sequence[dict[str, Any]] = field(default_factory=tuple)
+    attempt: dict[str, Any] | None = None
+
+
+class OutboxTable:
+    """The shared statements over one outbox table; `eligible` narrows what may be claimed at all."""
+
+    def __init__(self, table: Table, eligible: Callable[[], ColumnElement[bool]] | None = None) -> None:
+        self.table = table
+        self._eligible = eligible
+        c = table.c
+        self._settle: Update = (
+            update(table)
+            .where(c.id == bindparam("b_id"), c.lease_owner == bindparam("b_owner"))
+            .values(
+                state=bindparam("b_state"),
+                attempts=bindparam("b_attempts"),
+                next_attempt_at=bindparam("b_next"),
+                delivered_at=bindparam("b_delivered"),
+                last_http_status=bindparam("b_http"),
+                last_error=bindparam("b_error"),
+                lease_owner=None,
+                lease_until=None,
+            )
+        )
+
+    def due(self, now: float) -> ColumnElement[bool]:
+        """Pending, scheduled by now, not under a live lease (and eligible)."""
+        c = self.table.c
+        condition = and_(
+            c.state == PENDING, c.next_attempt_at <= now, or_(c.lease_until.is_(None), c.lease_until < now)
+        )
+        return and_(condition, self._eligible() if self._eligible is not None else true())
+
+    def lease(self, conn: Connection, ids: Sequence[int], owner: str, until: float) -> None:
+        """Mark claimed rows ours until `until`; a worker that dies lets the lease run out."""
+        if ids:
+            conn.execute(
+                update(self.table).where(self.table.c.id.in_(list(ids))).values(lease_owner=owner, lease_until=until)
+            )
+
+    def release(self, conn: Connection, ids: Sequence[int], owner: str) -> None:
+        """Give back leased rows we will not attempt now (no attempt is counted)."""
+        if ids:
+            c = self.table.c
+            conn.execute(
+                update(self.table)
+                .where(c.id.in_(list(ids)), c.lease_owner == owner)
+                .values(lease_owner=None, lease_until=None)
+            )
+
+    def release_owned(self, conn: Connection, owner: str) -> int:
+        """Give back every row leased to `owner` (a worker shutting down): re-sent at once, not after the lease."""
+        return int(conn.execute(self.release_owned_statement(owner)).rowcount or 0)
+
+    def release_owned_statement(self, owner: str) -> Update:
+        """Read through the partial index of leased rows (migration 0014): the owner's rows, not the outbox."""
+        c = self.table.c
+        return update(self.table).where(c.lease_owner == owner).values(lease_owner=None, lease_until=None)
+
+    def push_back(self, conn: Connection, ids: Sequence[int], until: float, reason: str) -> None:
+        """Reschedule rows to `until` without counting an attempt (no webhook to send to)."""
+        if ids:
+            conn.execute(
+                update(self.table)
+                .where(self.table.c.id.in_(list(ids)))
+                .values(next_attempt_at=until, last_error=reason, lease_owner=None, lease_until=None)
+            )
+
+    def hold(
+        self,
+        conn: Connection,
+        rows: Sequence[Any],
+        until: float,
+        reason: str,
+        paused: Callable[[str], dict[str, Any]],
+    ) -> None:
+        """Push locked due rows (id, transaction_id, last_error) back to `until` without counting an attempt.
+
+        The Paused journal entry (`paused(transaction_id)`) is written once per hold reason, not on
+        every poll: `last_error` remembers that the row is already held for it.
+        """
+        self.push_back(conn, [row.id for row in rows], until, reason)
+        record_journal(conn, [paused(row.transaction_id) for row in rows if row.last_error != reason])
+
+    def settle(self, conn: Connection, outcomes: Sequence[Settled], owner: str) -> None:
+        """Write attempts' outcomes, each guarded by our lease: a row another worker re-took keeps its result."""
+        if outcomes:
+            conn.execute(self._settle, [_params(o, owner) for o in outcomes])
+
+    def write(self, conn: Connection, outcomes: Sequence[Settled], owner: str) -> None:
+        """Settle attempts: the rows' new states (under our lease), their journal rows and their attempt rows.
+
+        Journal and attempt rows are written even where the lease was lost: they say what this worker did.
+        """
+        self.settle(conn, outcomes, owner)
+        record_journal(conn, [row for o in outcomes for row in o.journal])
+        attempts.record(conn, [o.attempt for o in outcomes if o.attempt is not None])
+
+
+class OutcomeWriter:
+    """Writes settled attempts of one outbox kind; batches settling at the same moment share a transaction.
+
+    Group commit (db/group.py): the first caller in line writes every batch queued behind it,
+    on SQLite first in line for the write lock. A shared transaction that fails is retried by
+    each caller on its own, so one batch's fault never loses a neighbour's outcomes.
+    """
+
+    def __init__(self, db: Database, outbox: OutboxTable) -> None:
+        self._db = db
+        self._outbox = outbox
+        self._group: GroupCommit[tuple[Sequence[Settled], str]] = GroupCommit(
+            db,
+            self._write,
+            size=lambda item: len(item[0]),
+            max_size=OUTCOMES_PER_TRANSACTION,
+            writers=1 if db.is_sqlite else 4,
+            urgent=True,
+        )
+
+    def record(self, outcomes: Sequence[Settled], owner: str) -> None:
+        """Write one batch's outcomes, journal and attempt rows, committed with other batches' waiting to be.
+
+        Each row update is guarded by our lease: if it expired and another worker took the
+        row, that worker's result is the one the row keeps, but our journal and attempt rows
+        still say what we did.
+        """
+        if not outcomes:
+            return
+        if not self._group.commit((outcomes, owner)):  # a shared transaction failed: on our own
+            with self._db.begin(urgent=True) as conn:
+                self._write(conn, (outcomes, owner))
+
+    def _write(self, conn: Connection, item: tuple[Sequence[Settled], str]) -> None:
+        outcomes, owner = item
+        self._outbox.write(conn, outcomes, owner)
+
+
+def _params(o: Settled, owner: str) -> dict[str, Any]:
+    return {
+        "b_id": o.id,
+        "b_owner": owner,
+        "b_state": str(o.state),
+        "b_attempts": o.attempts,
+        "b_next": o.next_attempt_at,
+        "b_delivered": o.delivered_at,
+        "b_http": o.http_status,
+        "b_error": o.error,
+    }

@@ -1,0 +1,1 @@
+"""Connectivity proving: a participant's certificate, webhook, test message and inbound traffic, checked and dated."""

@@ -1,0 +1,1 @@
+"""Scenarios: YAML business flows played through a hub by simulated participants, with evidence."""

@@ -1,0 +1,31 @@
+"""A governance service on a fresh database (SQLite and PostgreSQL) with a clock the test sets."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+
+from opendip.db.engine import Database
+from opendip.db.migrate import upgrade
+from opendip.governance.service import ChangeRequestService
+from tests.governance.support import Clock, clock_on
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return clock_on(dt.date(2026, 12, 14))  # a Monday
+
+
+@pytest.fixture
+def database(db_url: str) -> Iterator[Database]:
+    db = Database.from_url(db_url)
+    upgrade(db.engine)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def requests(database: Database, clock: Clock) -> ChangeRequestService:
+    return ChangeRequestService(database, clock=clock)
