@@ -75,3 +75,42 @@ def test_stop_lets_the_step_in_progress_finish() -> None:
         return events
 
     assert asyncio.run(scenario()) == ["begun", "finished"]
+
+
+def test_a_loop_outlives_a_log_stream_that_was_closed_under_it() -> None:
+    """Seen in CI: a CLI run in-process configured logging onto its own stderr, then closed it; the
+    next failing step's log line raised and silently ended the loop."""
+    import io
+    import sys
+
+    from opendip.ops.logging import configure_logging
+
+    async def scenario() -> list[str]:
+        seen: list[str] = []
+        recovered = asyncio.Event()
+
+        async def step() -> None:
+            if len(seen) < 2:
+                seen.append("failed")
+                raise RuntimeError("the store is away")
+            seen.append("ok")
+            recovered.set()
+
+        loop = Loop("test", step, interval=0.01, max_backoff=0.05)
+        loop.start()
+        await asyncio.wait_for(recovered.wait(), 30)
+        await loop.stop()
+        return seen
+
+    real = sys.stderr
+    borrowed = io.StringIO()
+    sys.stderr = borrowed
+    try:
+        configure_logging("INFO")
+    finally:
+        sys.stderr = real
+        borrowed.close()
+    try:
+        assert asyncio.run(scenario())[:3] == ["failed", "failed", "ok"]
+    finally:
+        configure_logging("INFO")

@@ -107,9 +107,15 @@ class Loop:
                 if more is True:  # the step left work undone: go again without waiting
                     continue
             except Exception:
-                log.exception("background step failed", loop=self.name)
+                _report_failure(self.name)
                 delay = min(self._max_backoff, max(delay * 2, 0.5))
             if self._stopping:
                 break
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), delay)
+
+
+def _report_failure(name: str) -> None:
+    """Log a failed step; a log that cannot be written must not end the loop as well."""
+    with contextlib.suppress(Exception):  # nowhere left to report to; the loop's retry is what matters
+        log.exception("background step failed", loop=name)

@@ -8,11 +8,26 @@ import sys
 import structlog
 
 
+class _CurrentStderr:
+    """Whatever `sys.stderr` is when a line is written, not when logging was configured.
+
+    A command run in-process (a test's CLI runner) swaps `sys.stderr` for a
+    stream it closes afterwards; a logger bound to that stream would raise on
+    every later line and take the background loop that logged it down with it.
+    """
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure_logging(level: str = "INFO") -> None:
     numeric = logging.getLevelName(level.upper())
     if not isinstance(numeric, int):
         numeric = logging.INFO
-    logging.basicConfig(format="%(message)s", stream=sys.stderr, level=numeric)
+    logging.basicConfig(format="%(message)s", stream=_CurrentStderr(), level=numeric)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
@@ -22,6 +37,6 @@ def configure_logging(level: str = "INFO") -> None:
             structlog.processors.JSONRenderer(),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=_CurrentStderr()),  # type: ignore[arg-type]
         cache_logger_on_first_use=True,
     )
