@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from alembic import command
@@ -9,6 +10,10 @@ from alembic.config import Config
 from sqlalchemy import Engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# Alembic runs a migration through module-level proxies (`alembic.context`, `alembic.op`): two upgrades in
+# two threads of one process (a page and a background loop opening environment stores) pull them from under
+# each other (KeyError: 'script'). One at a time per process.
+_ONE_AT_A_TIME = threading.Lock()
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -19,4 +24,5 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    command.upgrade(alembic_config(engine), revision)
+    with _ONE_AT_A_TIME:
+        command.upgrade(alembic_config(engine), revision)

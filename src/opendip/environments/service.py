@@ -135,13 +135,7 @@ class EnvironmentService:
         """Every environment on this hub with what its store holds and the catalogue it serves."""
         described = []
         for env in [self.get(self.primary_name), *self.hosted()]:
-            _, db = self.open(env.name)
-            try:
-                with db.engine.connect() as conn:
-                    counts = repository.counts(conn)
-            finally:
-                if db is not self.db:
-                    db.dispose()
+            counts = self._counts(env)
             described.append(
                 {
                     "name": env.name,
@@ -157,6 +151,18 @@ class EnvironmentService:
                 }
             )
         return described
+
+    def _counts(self, env: Environment) -> dict[str, int]:
+        """What an environment's store holds, read without migrating it (creating or opening it does that)."""
+        if env.primary:
+            with self.db.engine.connect() as conn:
+                return repository.counts(conn)
+        db = Database.from_url(env.settings.effective_database_url, pool_size=1)
+        try:
+            with db.engine.connect() as conn:
+                return repository.counts(conn)
+        finally:
+            db.dispose()
 
     def serving(self, environment: str) -> str:
         """The catalogue version the release ledger has in effect for `environment` now."""
