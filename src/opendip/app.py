@@ -70,6 +70,7 @@ from opendip.pki.endpoints import public as pki_public_router
 from opendip.pki.endpoints import router as pki_admin_router
 from opendip.pki.signing import Signer
 from opendip.portal.actions import router as portal_actions_router
+from opendip.portal.endpoints import home as portal_home
 from opendip.portal.endpoints import router as portal_router
 from opendip.portal.errors import dip_error_page, error_page, missing_page, wants_missing_page, wants_page
 from opendip.replay.endpoints import router as replay_router
@@ -250,6 +251,7 @@ def create_app(
     register_banner()
     app.include_router(portal_actions_router)  # before the portal's /messages/{id}: /messages.json is an action
     app.include_router(portal_router)
+    app.include_router(portal_home)
     app.include_router(nfr_router)
     app.include_router(status_router)
     app.include_router(tracking_router)

@@ -89,6 +89,13 @@ def test_what_counts_as_loopback(host: str | None, local: bool) -> None:
     assert is_loopback(host) is local
 
 
+def test_the_hubs_own_address_opens_the_portal(world: World, portal: httpx.Client) -> None:
+    """A new user types the address `make run` printed, without /portal."""
+    door = portal.get("/", headers={"Accept": "text/html"})
+    assert door.status_code == 307 and door.headers["location"] == "/portal"
+    assert portal.post("/").status_code == 405  # only a GET is a visit
+
+
 def test_a_browser_gets_error_pages_and_scripts_keep_json_for_real_pages(world: World, portal: httpx.Client) -> None:
     html = {"Accept": "text/html,application/xhtml+xml"}
     for path in ("/portal/no-such-page", "/manage/no-such-page"):

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import FileResponse, Response, StreamingResponse
+from fastapi.responses import FileResponse, RedirectResponse, Response, StreamingResponse
 from starlette.templating import Jinja2Templates
 
 from opendip.accounts.viewer import Viewer
@@ -33,6 +33,15 @@ from opendip.portal.service import PortalService
 from opendip.status.alerts import list_alerts
 
 router = APIRouter(prefix="/portal", tags=["portal"], include_in_schema=False)
+home = APIRouter(include_in_schema=False)
+
+
+@home.get("/")
+def front_door() -> Response:
+    """The hub's address opened in a browser: the portal (the API lives under /dip-channel, /docs lists it)."""
+    return RedirectResponse("/portal", status_code=307)
+
+
 templates = Jinja2Templates(env=environment())
 CurrentViewer = Annotated[Viewer, Depends(current_viewer)]
 STATIC_TYPES = {".css": "text/css", ".svg": "image/svg+xml", ".ico": "image/x-icon", ".js": "text/javascript"}
