@@ -17,6 +17,7 @@ sampled every 5 s and the least-squares slope reported in MB per hour.
 from __future__ import annotations
 
 import argparse
+import base64
 import os
 import random
 import socket
@@ -46,7 +47,8 @@ from opendip.messages.client import Credentials, DipClient  # noqa: E402
 RESULTS = ROOT / "bench" / "RESULTS.md"
 HEAD, BODY = 2.0, 4.0  # the hub's read deadlines in this bench (defaults are 10 s and 60 s)
 OPERATOR_TOKEN = "bench-operator-token-0123456789"
-ROUND = 16  # requests in one hostile round
+ROUND = 18  # requests in one hostile round
+CERTIFICATE = "X-DIP-Signature-Certificate"
 
 
 def start_hub(work: Path) -> tuple[str, int, Credentials]:
@@ -187,6 +189,17 @@ def hostile_round(client: DipClient, factory: MessageFactory, rng: random.Random
     odd_hash = {**client._signer.headers("POST", base + "/validate/IF-043/ConnectionTypeChange", b"[]")}
     odd_hash["X-DIP-Content-Hash"] = "\u00e7" * rng.randrange(1, 40)
     http.post(base + "/validate/IF-043/ConnectionTypeChange", content=b"[]", headers=_latin1(odd_hash))
+    # the caches keyed by client text (issue 16): a long distinct unknown key, a padded public certificate
+    long_key = {f"{rng.randrange(10**9)}{'k' * 20_000}": "v"}
+    client.request("POST", "/dip-channel/IF-043", orjson.dumps([{"payload": long_key}]))
+    padded = client._signer.headers("POST", base + "/validate/IF-043/ConnectionTypeChange", b"[]")
+    pem = base64.b64decode(padded[CERTIFICATE])
+    padded[CERTIFICATE] = base64.b64encode(b"\n" * rng.randrange(20_000, 40_000) + pem).decode()
+    http.post(
+        base + "/validate/IF-043/ConnectionTypeChange",
+        content=b"[]",
+        headers={**padded, "X-API-Key": client.credentials.api_key, "Content-Type": "application/json"},
+    )
 
 
 def _latin1(headers: dict[str, str]) -> dict[str, bytes]:
@@ -198,7 +211,9 @@ def memory(work: Path, minutes: float, pace: float = 0.0) -> list[str]:
     args = [OPENDIP, "up", "--port", str(port)]
     samples: list[tuple[float, float]] = []
     rounds = 0
-    with server(args, base + "/readyz", work / "hub.log", dict(os.environ) | _env(work)) as pid:
+    figures = work / "memory"  # the hub's own breakdown each minute (opendip.ops.memtrace, no tracing)
+    traced = {"OPENDIP_TRACEMALLOC_DIR": str(figures), "OPENDIP_TRACEMALLOC_FRAMES": "0"}
+    with server(args, base + "/readyz", work / "hub.log", traced | dict(os.environ) | _env(work)) as pid:
         factory = MessageFactory()
         rng = random.Random(16)
         stop = threading.Event()
@@ -221,6 +236,7 @@ def memory(work: Path, minutes: float, pace: float = 0.0) -> list[str]:
                 time.sleep(max(0.0, pace - (time.monotonic() - started)))  # a shared machine: bounded CPU
         stop.set()
         sampler.join(10)
+    breakdown = _breakdown(figures / "memory.jsonl")
     hours = [h for h, _ in samples]
     mbs = [m for _, m in samples]
     slope = statistics.linear_regression(hours, mbs).slope if len(samples) > 2 else float("nan")
@@ -232,7 +248,8 @@ def memory(work: Path, minutes: float, pace: float = 0.0) -> list[str]:
         f"`opendip up` (SQLite, one process), {rounds:,} rounds of {ROUND} requests each, at most one round per "
         f"{pace:g} s (one valid send; malformed, deeply nested, 300-unknown-key, replayed, unknown-key, "
         "bad-certificate, odd-digit, huge-page-number and random-lookup requests; NUL in a URL and in a body, "
-        "calendar-end portal bounds, forged page cursors, non-ASCII content hashes), RSS sampled every 5 s on a "
+        "calendar-end portal bounds, forged page cursors, non-ASCII content hashes; a 20,000-character unknown key "
+        "and a padded certificate header, distinct each round), RSS sampled every 5 s on a "
         "shared 2-core machine.",
         "",
         "| minutes | samples | RSS first / median first half / median second half / last MB | slope MB per hour "
@@ -244,7 +261,39 @@ def memory(work: Path, minutes: float, pace: float = 0.0) -> list[str]:
         "",
         "Answers by status: " + ", ".join(f"{code}: {n:,}" for code, n in sorted(statuses.items())) + ".",
         "",
+        *breakdown,
     ]
+
+
+PARTS = (  # memory.jsonl's figures, as the hub measured them from inside (opendip.ops.memtrace)
+    ("RssAnon", "anonymous RSS, MB"),
+    ("malloc_in_use", "malloc in use, MB (SQLite, Rust, C buffers, large Python objects)"),
+    ("sqlite", "of it SQLite (page caches, statements), MB"),
+    ("malloc_free_held", "malloc free but held, MB"),
+    ("python_blocks", "Python object blocks"),
+)
+
+
+def _breakdown(path: Path) -> list[str]:
+    """The hub's own figures at the first minute under traffic, half-way and at the end, as a table."""
+    if not path.exists():
+        return []
+    lines = [orjson.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    if len(lines) < 4:
+        return []
+    first, middle, last = lines[1], lines[len(lines) // 2], lines[-1]
+    minutes = [(line["time"] - lines[0]["time"]) / 60 for line in (first, middle, last)]
+    rows = [
+        "| inside the hub | " + " | ".join(f"minute {m:.0f}" for m in minutes) + " | first half / second half |",
+        "|---|---|---|---|---|",
+    ]
+    for key, label in PARTS:
+        if key in last:
+            values = [line.get(key, float("nan")) for line in (first, middle, last)]
+            shown = [f"{v:,.0f}" if key == "python_blocks" else f"{v:.1f}" for v in values]
+            halves = f"{values[1] - values[0]:+,.1f} / {values[2] - values[1]:+,.1f}"
+            rows.append(f"| {label} | " + " | ".join(shown) + f" | {halves} |")
+    return [*rows, ""]
 
 
 def main() -> None:

@@ -133,7 +133,9 @@ def up(
     from opendip.app import create_app
     from opendip.core.deadlines import with_deadlines
     from opendip.ops.logging import configure_logging
+    from opendip.ops.memtrace import start_from_env
 
+    start_from_env()  # opt-in tracemalloc snapshots (OPENDIP_TRACEMALLOC_DIR), an operator's tool
     settings = settings_for(data_dir).model_copy(update={"listen": (host, port)})
     if tls:  # mutual TLS (see opendip.pki.tls)
         settings = settings.model_copy(update={"tls": True})

@@ -26,14 +26,29 @@ while a message with thousands of unknown keys must not buy a megabyte answer an
 _MAX_ERRORS_READ = 200
 
 
-@lru_cache(maxsize=8192)  # the send path builds the same few paths for every message of a batch
+# The send path builds the same few paths for every message of a batch, so short paths are cached; keys come
+# from what clients send (an unknown key is named in its issue's path), so a long one is built, never kept:
+# the cache holds at most 8192 entries of at most these lengths, a byte bound whatever the keys (issue 16).
+CACHED_PATH_CHARS = 200
+CACHED_KEY_CHARS = 64
+
+
 def child_path(path: str, key: str | int) -> str:
     """`$.a` + `b` -> `$.a.b`; + 0 -> `$.a[0]`; odd keys are bracket-quoted."""
+    if len(path) <= CACHED_PATH_CHARS and (isinstance(key, int) or len(key) <= CACHED_KEY_CHARS):
+        return _cached_child_path(path, key)
+    return _child_path(path, key)
+
+
+def _child_path(path: str, key: str | int) -> str:
     if isinstance(key, int):
         return f"{path}[{key}]"
     if _IDENTIFIER.fullmatch(key):
         return f"{path}.{key}"
     return f"{path}['{key}']"
+
+
+_cached_child_path = lru_cache(maxsize=8192)(_child_path)
 
 
 def join_path(prefix: str, parts: Sequence[str | int]) -> str:

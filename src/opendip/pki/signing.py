@@ -56,6 +56,9 @@ __all__ = [  # the header primitives live in headers.py; this module is their pu
 ]
 
 _PKCS1 = padding.PKCS1v15()
+MAX_CACHED_CERTIFICATE_CHARS = 8192
+"""Certificate headers up to this length are cached (a 4096-bit certificate's is about 3,000 characters):
+the cache's 1,024 entries then hold at most a few megabytes, however long the headers clients send."""
 _SHA256 = hashes.SHA256()
 
 
@@ -165,7 +168,10 @@ class SignatureVerifier:
         now = now or datetime.now(UTC)
         signature_date = self._check_date(date_text, now)
         self._check_hash(hash_text, body)
-        trusted = self._trusted(certificate_text)
+        # the cache is keyed by the header's text, which a client chooses (padding a public certificate
+        # makes endless distinct texts): only a header of a real certificate's length is kept (issue 16)
+        cached = len(certificate_text) <= MAX_CACHED_CERTIFICATE_CHARS
+        trusted = self._trusted(certificate_text) if cached else self._load_trusted(certificate_text)
         self._check_validity(trusted, now)
         if self.is_revoked is not None:
             reason = self.is_revoked(trusted.certificate)
