@@ -23,6 +23,7 @@ from sqlalchemy.sql.dml import Update
 from opendip.core.journal import record as record_journal
 from opendip.db.engine import Database
 from opendip.db.group import GroupCommit
+from opendip.db.prepared import Prepared
 from opendip.delivery import attempts
 
 PENDING = "pending"
@@ -51,6 +52,13 @@ class OutboxTable:
         self.table = table
         self._eligible = eligible
         c = table.c
+        self._lease = Prepared(
+            lambda _: (
+                update(table)
+                .where(c.id == bindparam("b_id"))
+                .values(lease_owner=bindparam("b_owner"), lease_until=bindparam("b_until"))
+            )
+        )
         self._settle: Update = (
             update(table)
             .where(c.id == bindparam("b_id"), c.lease_owner == bindparam("b_owner"))
@@ -66,20 +74,22 @@ class OutboxTable:
             )
         )
 
-    def due(self, now: float) -> ColumnElement[bool]:
-        """Pending, scheduled by now, not under a live lease (and eligible)."""
+    def due(self, now: float | ColumnElement[float], *, in_id_order: bool = False) -> ColumnElement[bool]:
+        """Pending, scheduled by now, not under a live lease (and eligible).
+
+        `in_id_order` (SQLite, a claim of one group's oldest rows): the schedule is compared as an
+        expression, so SQLite's planner, which has no statistics, walks the group's pending rows in id
+        order (the partial index) instead of every due row of the outbox sorted afterwards: a claim
+        then costs what it takes, not the whole backlog (x100 at 20,000 pending).
+        """
         c = self.table.c
-        condition = and_(
-            c.state == PENDING, c.next_attempt_at <= now, or_(c.lease_until.is_(None), c.lease_until < now)
-        )
+        scheduled = (c.next_attempt_at + 0) <= now if in_id_order else c.next_attempt_at <= now
+        condition = and_(c.state == PENDING, scheduled, or_(c.lease_until.is_(None), c.lease_until < now))
         return and_(condition, self._eligible() if self._eligible is not None else true())
 
     def lease(self, conn: Connection, ids: Sequence[int], owner: str, until: float) -> None:
         """Mark claimed rows ours until `until`; a worker that dies lets the lease run out."""
-        if ids:
-            conn.execute(
-                update(self.table).where(self.table.c.id.in_(list(ids))).values(lease_owner=owner, lease_until=until)
-            )
+        self._lease.run_many(conn, [{"b_id": i, "b_owner": owner, "b_until": until} for i in ids])
 
     def release(self, conn: Connection, ids: Sequence[int], owner: str) -> None:
         """Give back leased rows we will not attempt now (no attempt is counted)."""

@@ -14,13 +14,15 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, func, select
+from sqlalchemy import ColumnElement, Select, Table, bindparam, func, select
+from sqlalchemy.engine import Dialect
 
 from opendip.core.journal import Outbound, Stage, entry
 from opendip.db import models
 from opendip.db.engine import Database
+from opendip.db.prepared import Prepared
 from opendip.delivery.outbox import OutboxTable, OutcomeWriter, Settled
 from opendip.delivery.shared_breaker import tripped_circuits
 from opendip.delivery.tables import delivery_breakers
@@ -104,6 +106,30 @@ _CLAIM_COLUMNS = (
 )
 
 
+def _claim_query(dialect: Dialect) -> Select[Any]:
+    """A group's oldest due rows with what egress needs of their messages (compiled once per dialect)."""
+    return (
+        select(*_CLAIM_COLUMNS)
+        .join_from(deliveries, messages, deliveries.c.transaction_id == messages.c.transaction_id)
+        .where(
+            _due(bindparam("now"), in_id_order=dialect.name == "sqlite"),
+            deliveries.c.recipient_dip_id == bindparam("recipient"),
+            deliveries.c.interface_id == bindparam("interface"),
+        )
+        .order_by(deliveries.c.id)
+        .limit(bindparam("limit"))
+        .with_for_update(skip_locked=True, of=deliveries)
+    )
+
+
+_CLAIM = Prepared(_claim_query)
+
+
+def _claimed(*values: Any) -> ClaimedDelivery:
+    """A claimed row from the driver's plain values, in _CLAIM_COLUMNS order (SQLite's 0/1 replay made a bool)."""
+    return ClaimedDelivery(*values[:6], bool(values[6]), *values[7:])  # type: ignore[call-arg]
+
+
 class DeliveryRepository:
     def __init__(self, db: Database, *, clock: Callable[[], float] = time.time) -> None:
         self.db = db
@@ -129,19 +155,8 @@ class DeliveryRepository:
             for (recipient, interface), limit in wanted:
                 if recipient in tripped:
                     continue
-                query = (
-                    select(*_CLAIM_COLUMNS)
-                    .join_from(deliveries, messages, deliveries.c.transaction_id == messages.c.transaction_id)
-                    .where(
-                        _due(now),
-                        deliveries.c.recipient_dip_id == recipient,
-                        deliveries.c.interface_id == interface,
-                    )
-                    .order_by(deliveries.c.id)
-                    .limit(limit)
-                    .with_for_update(skip_locked=True, of=deliveries)
-                )
-                rows = [ClaimedDelivery(**row._asdict()) for row in conn.execute(query)]
+                params = {"now": now, "recipient": recipient, "interface": interface, "limit": limit}
+                rows = [_claimed(*row) for row in _CLAIM.run(conn, params)]
                 if not rows:
                     continue
                 OUTBOX.lease(conn, [row.id for row in rows], owner, now + lease_seconds)

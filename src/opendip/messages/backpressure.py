@@ -9,8 +9,10 @@ The figures come from one grouped query over pending deliveries (the partial
 `ix_deliveries_pending` index), read at most every `refresh_seconds` per
 process by whichever request finds them stale: the send path itself only
 reads a dict. The cost of that query follows the backlog, which back-pressure
-keeps bounded, and reads are spaced at least twenty times their own duration
-apart, so a large backlog slows the figures' refresh rather than the hub.
+keeps bounded, and reads are spaced at least twenty times their own CPU time
+apart (at most 5 s), so a large backlog slows the figures' refresh rather than
+the hub; wall time would count the waits of a busy machine and keep stale
+figures for tens of seconds, letting the backlog run far past the limit.
 """
 
 from __future__ import annotations
@@ -29,7 +31,9 @@ from opendip.db.models import deliveries, messages
 from opendip.errors import DipError, Msg
 
 READ_SHARE = 20
-"""Reads of the backlog are at least this many times their own duration apart."""
+"""Reads of the backlog are at least this many times their own CPU time apart."""
+MAX_WAIT_SECONDS = 5.0
+"""...and at most this far apart, so a sender is refused within seconds of its backlog passing the limit."""
 
 
 @dataclass(frozen=True)
@@ -127,11 +131,14 @@ class BackPressure:
         now = self._clock()
         if now - self._read_at >= self._wait and self._lock.acquire(blocking=False):
             try:  # one request refreshes; the others use the figures it last read
-                began = time.perf_counter()
+                began = time.thread_time()
                 self._backlog = read_backlog(self._db)
                 self._read_at = now
-                # the read follows the backlog's size: at most ~1/READ_SHARE of a core goes to it
-                self._wait = max(self._refresh_seconds, (time.perf_counter() - began) * READ_SHARE)
+                # the read follows the backlog's size: at most ~1/READ_SHARE of a core goes to it. Its CPU
+                # time, not its wall time: on a busy machine the wall time is mostly waiting for a core (and
+                # the GIL), which would space the reads out just when the figures matter most
+                spent = time.thread_time() - began
+                self._wait = min(MAX_WAIT_SECONDS, max(self._refresh_seconds, spent * READ_SHARE))
             finally:
                 self._lock.release()
         reason = verdict(self._limits, self._backlog, sender, now)
