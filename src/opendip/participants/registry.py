@@ -11,6 +11,7 @@ reload early, at most a few times a second.
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -79,11 +80,27 @@ class Registry:
         self._ttl = ttl
         self._min_forced_interval = min_forced_interval
         self._snapshot = RegistrySnapshot()
+        self._reloading = threading.Lock()
 
     def current(self) -> RegistrySnapshot:
-        """The snapshot, reloaded first when older than the TTL."""
-        if time.time() - self._snapshot.loaded_at > self._ttl:
-            self.reload()
+        """The snapshot, reloaded first when older than the TTL.
+
+        One caller reloads; callers arriving meanwhile use the snapshot it replaces (at most a reload
+        older than the TTL) rather than each reloading too: under load a reload takes longer, every
+        request found the snapshot stale until it ended, and the herd of reloads took a fifth of the
+        hub's CPU at saturation. Only the very first load is waited for.
+        """
+        snapshot = self._snapshot
+        if time.time() - snapshot.loaded_at > self._ttl:
+            if snapshot.loaded_at == 0.0:
+                with self._reloading:
+                    if self._snapshot is snapshot:
+                        self.reload()
+            elif self._reloading.acquire(blocking=False):
+                try:
+                    self.reload()
+                finally:
+                    self._reloading.release()
         return self._snapshot
 
     def reload_if_allowed(self) -> RegistrySnapshot:
