@@ -1,9 +1,10 @@
 """A compact OpenAPI fuzzer: every operation of the hub's exported document, hostile values, real HTTP.
 
-schemathesis was the first choice; its releases that install beside our pins
-(4.24.x, `jsonschema-rs>=0.49`) fail at run time on jsonschema-rs 0.61
-(`CanonicalSchema` has no `is_satisfiable`), and every later release pins
-`jsonschema-rs<0.61`. So this walks the document itself: each operation's path
+schemathesis now runs beside it (tests/e2e/test_schemathesis.py; jsonschema-rs is
+pinned to 0.60.3, which schemathesis 4.32 requires and the catalogue validator
+works with); this fuzzer keeps the hostile values schemathesis does not draw
+(NUL, non-ASCII digits, raw bodies no encoder writes, spoiled credentials)
+and the catalogue's own examples. It walks the document itself: each operation's path
 parameters get a known-good value or a hostile one, its query string the names
 it declares plus the names the hub's routes read by hand, its body (when the
 method takes one) a catalogue example with one leaf replaced, an object of the
