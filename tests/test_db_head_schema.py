@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, inspect, text
 
 from opendip.db.engine import Database
-from opendip.db.migrate import MIGRATIONS, alembic_config, upgrade
+from opendip.db.migrate import MIGRATIONS, alembic_config, at_head, head_revision, upgrade
 from opendip.db.migrations.head import METADATA
 from tests.helpers.databases import database_url
 
@@ -114,3 +116,37 @@ def test_a_store_with_tables_is_upgraded_by_its_migrations(store: str, tmp_path:
         finally:
             db.dispose()
     assert behind != after["version"][0] and after["differences"] == []
+
+
+def test_the_head_read_from_the_version_files_is_alembics() -> None:
+    assert head_revision() == ScriptDirectory(str(MIGRATIONS)).get_current_head() is not None
+
+
+@pytest.mark.parametrize("store", STORES)
+def test_a_store_at_head_is_opened_without_alembic(store: str, tmp_path: Path) -> None:
+    """Every CLI run opens the store: at head it neither imports Alembic nor migrates; one behind, it does."""
+    with database_url(store, tmp_path) as url:
+        db = Database.from_url(url)
+        try:
+            upgrade(db.engine)
+            assert at_head(db.engine)
+            opened = subprocess.run(
+                [
+                    sys.executable,
+                    "-c",
+                    "import sys; from opendip.db.engine import Database; from opendip.db.migrate import upgrade; "
+                    f"db = Database.from_url({url!r}); upgrade(db.engine); db.dispose(); "
+                    "print(sorted(m for m in sys.modules if m.split('.')[0] == 'alembic'))",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=True,
+            )
+            command.downgrade(alembic_config(db.engine), "-1")
+            assert not at_head(db.engine)
+            upgrade(db.engine)
+            assert at_head(db.engine)
+        finally:
+            db.dispose()
+    assert opened.stdout.strip() == "[]"
