@@ -36,7 +36,9 @@ from opendip.core.perimeter import Perimeter
 from opendip.core.validation import validation_error
 from opendip.db.engine import Database
 from opendip.db.migrate import upgrade
+from opendip.delivery.attempts import MESSAGE, STATUS
 from opendip.delivery.guarded_client import delivery_client
+from opendip.delivery.kind import OutboxKind
 from opendip.environments.hosting import EnvironmentDispatch, Hosting
 from opendip.environments.pages import router as environments_pages
 from opendip.environments.service import EnvironmentService
@@ -75,6 +77,7 @@ from opendip.portal.endpoints import router as portal_router
 from opendip.portal.errors import dip_error_page, error_page, missing_page, wants_missing_page, wants_page
 from opendip.replay.endpoints import router as replay_router
 from opendip.status.endpoints import router as status_router
+from opendip.status.outbox import StatusKind
 from opendip.status.tracking_endpoints import router as tracking_router
 from opendip.tracking.endpoints import router as testing_router
 from opendip.tracking.pages import router as testing_pages
@@ -114,19 +117,18 @@ def build_hub(
     # Deliveries (and L4s) go out SSRF-guarded in production, presenting the hub's certificate on https.
     worker = None
     wake = _nothing  # ingest and requeues wake the local worker, when this process has one
+    wake_status = _nothing
     if role in ("all", "worker"):
-        from opendip.delivery import DeliveryWorker
+        from opendip.delivery import DeliveryWorker, MessageKind
 
         cert, key = ensure_hub_identity(settings.pki_dir, settings.hub_dip_id)
         client = delivery_client(access.webhook_policy, access.client_tls)
-        worker = DeliveryWorker(db, settings, Signer.from_files(cert, key), client=client)
-        wake = worker.wake
+        kinds: list[OutboxKind] = [MessageKind(db, settings), StatusKind(db)]  # one dispatcher, both kinds
+        worker = DeliveryWorker(db, settings, Signer.from_files(cert, key), kinds=kinds, client=client)
+        wake = functools.partial(worker.wake, MESSAGE)
+        wake_status = functools.partial(worker.wake, STATUS)
     status = build_status_parts(  # services everywhere; its background loops where deliveries run
-        db,
-        settings,
-        background=worker is not None,
-        wake_delivery=wake,
-        client=delivery_client(access.webhook_policy, access.client_tls) if worker is not None else None,
+        db, settings, background=worker is not None, wake_delivery=wake, wake_status=wake_status
     )
     hub = Hub(
         settings=settings,
@@ -139,7 +141,7 @@ def build_hub(
             catalogue,
             registry,
             settings,
-            on_stored=worker.wake if worker is not None else lambda: None,
+            on_stored=wake,
             served=served,
         ),
         participants=ParticipantService(db, settings),

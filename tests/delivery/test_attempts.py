@@ -26,7 +26,7 @@ from opendip.ops.retention_kinds import START, Messages
 from opendip.pki.signing import Signer
 from opendip.portal.access import LOCAL_OPERATOR
 from opendip.portal.service import PortalService
-from opendip.status.outbox import StatusDeliveryWorker
+from opendip.status.outbox import StatusKind
 from opendip.status.tables import status_deliveries
 from tests.delivery.conftest import Store
 from tests.delivery.receivers import Receiver, Reply, standard_response
@@ -104,7 +104,7 @@ async def test_an_l4_failure_then_success_are_two_attempt_rows(
         Reply(500, SECRET.encode()),
         Reply(201, standard_response({tx: "MSG0000"})),
     )
-    worker = StatusDeliveryWorker(db, settings, signer)
+    worker = DeliveryWorker(db, settings, signer, kinds=[StatusKind(db)])
     await worker.client.start()
 
     def settled() -> bool:
@@ -115,8 +115,7 @@ async def test_an_l4_failure_then_success_are_two_attempt_rows(
         deadline = time.monotonic() + 30
         while not settled():  # one batch per sender at a time: a round per attempt (the retry is due at once)
             assert time.monotonic() < deadline, "the L4 status was never delivered"
-            for task in await worker.run_once():
-                await task
+            await worker.run_once()
     finally:
         await worker.stop()
 

@@ -13,10 +13,11 @@ from sqlalchemy import Row, Table, select
 
 from opendip.config import Settings
 from opendip.db.engine import Database
+from opendip.delivery import DeliveryWorker
 from opendip.delivery.breaker import BreakerState
 from opendip.delivery.tables import delivery_breakers, status_breakers
 from opendip.pki.signing import Signer
-from opendip.status.outbox import StatusDeliveryWorker
+from opendip.status.outbox import StatusKind
 from opendip.status.tables import status_deliveries, status_messages, status_webhooks
 from tests.delivery.conftest import Store
 from tests.delivery.receivers import Hang, Receiver, Reply, standard_response
@@ -25,6 +26,11 @@ from tests.delivery.seed import add_status
 pytestmark = pytest.mark.anyio
 SENDER, REPORTER = "1009012345", "2300000900"
 Receivers = Callable[..., Awaitable[Receiver]]
+
+
+def status_worker(db: Database, settings: Settings, signer: Signer) -> DeliveryWorker:
+    """The delivery worker serving the L4 kind alone."""
+    return DeliveryWorker(db, settings, signer, kinds=[StatusKind(db)])
 
 
 def seed_statuses(db: Database, count: int) -> None:
@@ -74,14 +80,13 @@ async def test_a_dead_status_webhook_trips_the_breaker_and_is_not_tried_while_op
 ) -> None:
     seed_statuses(any_store.db, 4)
     tuned = settings.model_copy(update={"breaker_failure_threshold": 2, "retry_schedule": (0.0,) * 10})
-    worker = StatusDeliveryWorker(any_store.db, tuned, signer)
+    worker = status_worker(any_store.db, tuned, signer)
     await worker.client.start()
     try:
         for _ in range(2):  # one batch per sender at a time: two rounds, two refused connections
-            for task in await worker.run_once():
-                await task
+            await worker.run_once()
         assert worker.breaker.state(SENDER) is BreakerState.OPEN
-        assert await worker.run_once() == [], "no batch starts while the sender's circuit is open"
+        assert await worker.run_once() == 0, "no batch starts while the sender's circuit is open"
     finally:
         await worker.client.close()
     with any_store.db.engine.connect() as conn:
@@ -102,14 +107,13 @@ async def test_a_status_webhooks_shared_circuit_opens_after_failures_and_a_probe
     tuned = settings.model_copy(
         update={"breaker_failure_threshold": 2, "breaker_cooldown_seconds": 0.5, "retry_schedule": (0.0,) * 10}
     )
-    worker = StatusDeliveryWorker(db, tuned, signer)
+    worker = status_worker(db, tuned, signer)
     other_db = any_store.open()
-    other = StatusDeliveryWorker(other_db, tuned, signer)  # another process: it sees the same circuit
+    other = status_worker(other_db, tuned, signer)  # another process: it sees the same circuit
     await worker.client.start()
 
-    async def round_of(w: StatusDeliveryWorker) -> None:
-        for task in await w.run_once():
-            await task
+    async def round_of(w: DeliveryWorker) -> None:
+        await w.run_once()
 
     try:
         for _ in range(2):
@@ -120,7 +124,7 @@ async def test_a_status_webhooks_shared_circuit_opens_after_failures_and_a_probe
         assert breaker_row(db, delivery_breakers) is None, "the sender's message webhook keeps its own circuit"
         await asyncio.to_thread(other.breaker.refresh, True)
         if other.breaker.state(SENDER) is BreakerState.OPEN:  # still cooling down: the other worker holds off too
-            assert await other.run_once() == []
+            assert await other.run_once() == 0
         deadline = time.monotonic() + 30
         while status_state(db) == "pending":  # after the cooldown one worker probes; its 201 closes the circuit
             assert time.monotonic() < deadline, "the probe never went"
@@ -153,9 +157,9 @@ async def test_a_stopping_l4_worker_gives_back_the_statuses_it_could_not_finish(
     receiver.script(Hang())
     with db.begin() as conn:
         add_status(conn, SENDER, REPORTER, receiver.url)
-    worker = StatusDeliveryWorker(db, settings, signer)
+    worker = status_worker(db, settings, signer)
     await worker.client.start()
-    (task,) = await worker.run_once()
+    _, (task,) = await worker.start_round()
     await receiver.wait_for_requests(1)
     await worker.stop(timeout=0.2)
     assert task.done()

@@ -8,12 +8,12 @@ known before it is sent and the body that is signed is the body that goes out.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
+from opendip.delivery.kind import Batch, BatchPlan
 from opendip.delivery.repository import ClaimedDelivery
 
 KB = 1024  # maxPayloadSize is published in KB; bodies are measured in bytes
@@ -21,26 +21,6 @@ KB = 1024  # maxPayloadSize is published in KB; bodies are measured in bytes
 
 class EgressError(ValueError):
     """A stored payload that cannot be turned into an outbound message."""
-
-
-@dataclass(frozen=True)
-class Batch:
-    """One POST: the deliveries it carries and the exact body bytes."""
-
-    deliveries: Sequence[ClaimedDelivery]
-    body: bytes
-    note: str | None = None
-    mpo: str | None = None  # X-DIP-MPO: the connection provider every message of the POST came through
-
-    @property
-    def transaction_ids(self) -> list[str]:
-        return [delivery.transaction_id for delivery in self.deliveries]
-
-
-@dataclass
-class BatchPlan:
-    batches: list[Batch] = field(default_factory=list)
-    broken: list[tuple[ClaimedDelivery, str]] = field(default_factory=list)
 
 
 def transaction_timestamp(received_at: float) -> str:

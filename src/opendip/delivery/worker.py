@@ -1,11 +1,15 @@
-"""The delivery worker: one dispatcher loop, one asyncio task per batch in flight.
+"""The delivery worker: one dispatcher loop for every outbox kind, one asyncio task per batch in flight.
 
-The dispatcher claims due rows per (recipient, interface) and hands each batch
-to its own task, so a slow or dead recipient only ever occupies its own slots
-(at most `delivery_concurrency_per_recipient` batches, one while its circuit
-is half-open, none while open) and never delays anyone else. The circuits are
-shared by every worker process through the store (shared_breaker.py). Database
-work runs in threads (`asyncio.to_thread`) so the event loop only waits on sockets.
+Each round the dispatcher claims due rows of every kind it serves (message
+deliveries and L4 status deliveries; kind.py says what a kind brings) per
+group, and hands each batch to its own task. Every kind has its own lane: its
+own per-recipient slots, circuit breakers (shared by every worker process
+through the store, shared_breaker.py), pace and due-group cache, so a backlog
+of one kind never takes the slots of the other, and a slow or dead recipient
+only ever occupies its own slots (at most the kind's concurrency per
+recipient, one while its circuit is half-open, none while open). The kinds
+take turns to be claimed first. Database work runs in threads
+(`asyncio.to_thread`) so the event loop only waits on sockets.
 """
 
 from __future__ import annotations
@@ -16,75 +20,47 @@ import socket
 import ssl
 import time
 import uuid
-from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import structlog
 
 from opendip.config import Settings
 from opendip.core.loops import Loop
 from opendip.db.engine import Database
-from opendip.delivery import metrics
-from opendip.delivery.attempts import Attempt
-from opendip.delivery.backlog import backlogs
+from opendip.delivery.attempts import MESSAGE, Attempt
 from opendip.delivery.breaker import BreakerSnapshot
 from opendip.delivery.client import HttpResult, WebhookClient
-from opendip.delivery.egress import Batch, plan_batches
+from opendip.delivery.kind import Batch, OutboxKind
+from opendip.delivery.lane import Lane
+from opendip.delivery.message_kind import MessageKind
+from opendip.delivery.outbox import Settled
 from opendip.delivery.outcome import classify, exception_outcome
-from opendip.delivery.pacing import Pacer
-from opendip.delivery.repository import (
-    ClaimedDelivery,
-    DeliveryRepository,
-    DeliveryState,
-    GroupKey,
-    Resolution,
-)
 from opendip.delivery.retry import RetryPolicy
-from opendip.delivery.settle import settle
 from opendip.delivery.shared_breaker import SharedBreaker
-from opendip.delivery.webhooks import Webhook, WebhookResolver
+from opendip.delivery.webhooks import Webhook
 from opendip.pki.signing import Signer
 
 log = structlog.get_logger(__name__)
 
-NO_WEBHOOK = "no webhook configured"
 HOLD_SECONDS = 30.0
 DEPTH_EVERY_SECONDS = 5.0
-GROUPS_EVERY_SECONDS = 1.0
-"""While rounds keep claiming, a (recipient, channel) with new work waits at most this long to be seen."""
 
 
 def default_owner() -> str:
     return f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-async def wind_down(
-    tasks: set[asyncio.Task[None]], timeout: float, release_all: Callable[[str], int], owner: str, what: str
-) -> None:
-    """A stopping worker of either outbox kind: in-flight batches get `timeout`, then are cancelled,
-    and every row still leased to `owner` goes back at once (re-sent by any worker, not after its
-    lease: at-least-once, never stuck). If the store is down the leases stay and simply expire.
-    """
-    if tasks:
-        _, pending = await asyncio.wait(set(tasks), timeout=timeout)
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
-    try:
-        released = await asyncio.to_thread(release_all, owner)
-    except Exception as exc:  # the store is down: the leases expire instead
-        log.warning("claims not released at shutdown", worker=what, owner=owner, error=str(exc)[:200])
-    else:
-        log.info(f"{what} stopped", owner=owner, released=released)
-
-
 class DeliveryWorker:
+    """Claims and sends due rows of every kind in `kinds` (message deliveries alone unless given)."""
+
     def __init__(
         self,
         db: Database,
         settings: Settings,
         signer: Signer,
         *,
+        kinds: Sequence[OutboxKind] | None = None,
         owner: str | None = None,
         client: WebhookClient | None = None,
         ssl_context: ssl.SSLContext | None = None,
@@ -98,20 +74,18 @@ class DeliveryWorker:
         self.settings = settings
         self.signer = signer
         self.owner = (owner or default_owner())[:64]
-        self.repository = DeliveryRepository(db)
-        self.resolver = WebhookResolver(db, settings)
-        self.breaker = SharedBreaker(db, settings, self.owner)
         self.policy = policy or RetryPolicy.from_settings(settings)
         self.client = client or WebhookClient(ssl_context=ssl_context)
-        self._inflight: Counter[str] = Counter()
+        self.lanes = {k.name: Lane(k, db, settings, self.owner) for k in (kinds or [MessageKind(db, settings)])}
         self._tasks: set[asyncio.Task[None]] = set()
-        self._last_served: dict[GroupKey, float] = {}
-        self.pacer = Pacer(settings.delivery_rate_per_recipient)
+        self._turn = 0
         self._dispatcher = Loop(f"delivery-dispatcher-{self.owner}", self._round, settings.delivery_poll_seconds)
         self._depth_at = 0.0
-        self._groups: list[GroupKey] = []
-        self._groups_at = 0.0
-        self._productive = False  # the last round claimed something: its groups are worth asking again
+
+    @property
+    def breaker(self) -> SharedBreaker:
+        """The first kind's circuits (the message webhooks' unless the worker serves other kinds only)."""
+        return next(iter(self.lanes.values())).breaker
 
     async def start(self) -> None:
         """Start the dispatcher loop in the running event loop."""
@@ -123,116 +97,117 @@ class DeliveryWorker:
     async def stop(self, timeout: float | None = None) -> None:
         """Stop claiming; let in-flight POSTs finish (up to `timeout`), then close the pool.
 
-        Batches cut off by the timeout are released at once, so any worker
-        (or this one restarted) re-sends them: at-least-once, never lost, and
-        never stuck claimed until a lease runs out. If the store is down the
-        leases stay and simply expire.
+        Batches cut off by the timeout are cancelled and every row still leased to us goes back at
+        once, so any worker (or this one restarted) re-sends them: at-least-once, never lost, and
+        never stuck claimed until a lease runs out. If the store is down the leases stay and expire.
         """
         await self._dispatcher.stop()
         limit = self.settings.delivery_timeout_seconds + 5.0 if timeout is None else timeout
-        await wind_down(self._tasks, limit, self.repository.release_all, self.owner, "delivery worker")
+        if self._tasks:
+            _, pending = await asyncio.wait(set(self._tasks), timeout=limit)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        for lane in self.lanes.values():
+            try:
+                released = await asyncio.to_thread(lane.kind.repository.release_all, self.owner)
+            except Exception as exc:  # the store is down: the leases expire instead
+                log.warning("claims not released at shutdown", kind=lane.kind.name, error=str(exc)[:200])
+            else:
+                log.info("delivery worker stopped", kind=lane.kind.name, owner=self.owner, released=released)
         await self.client.close()
 
-    def wake(self) -> None:
-        """Deliver now rather than at the next poll; safe to call from any thread."""
+    def wake(self, kind: str | None = None) -> None:
+        """Deliver now rather than at the next poll (one kind, or all); safe to call from any thread."""
+        for lane in self.lanes.values():
+            if kind is None or lane.kind.name == kind:
+                lane.woken = True
         self._dispatcher.wake()
 
     async def run_once(self) -> int:
-        """One claim round, waiting for its batches to be settled; returns the deliveries tried."""
-        count, tasks = await self._round()
+        """One claim round of every kind, waiting for its batches to be settled; returns the rows tried."""
+        count, tasks = await self.start_round()
         if tasks:
             await asyncio.gather(*tasks)
         return count
 
-    def breaker_snapshot(self) -> dict[str, BreakerSnapshot]:
-        return self.breaker.snapshot()
+    async def start_round(self) -> tuple[int, list[asyncio.Task[None]]]:
+        """One claim round of every kind that looks afresh for due work; returns the rows tried and their tasks."""
+        self.wake()
+        return await self._round()
+
+    def breaker_snapshot(self, kind: str = MESSAGE) -> dict[str, BreakerSnapshot]:
+        lane = self.lanes.get(kind)
+        return {} if lane is None else lane.breaker.snapshot()
 
     async def _round(self) -> tuple[int, list[asyncio.Task[None]]]:
         now = time.time()
         if now - self._depth_at >= DEPTH_EVERY_SECONDS:
             self._depth_at = now
-            metrics.outbox_depth(await asyncio.to_thread(self.repository.pending_count))
-            metrics.recipient_backlogs(await asyncio.to_thread(backlogs, self.repository.db))
-        await asyncio.to_thread(self.breaker.refresh)
-        if not self._productive or now - self._groups_at >= GROUPS_EVERY_SECONDS:
-            # finding the groups reads every due row: under a backlog that is the costliest query of a
-            # round, so busy rounds reuse the last answer and claim from those groups' own index range
-            self._groups = await asyncio.to_thread(self.repository.due_groups, now)
-            self._groups_at = now
-        slots = self._allocate(self._groups)
-        self._productive = False
+            for lane in self.lanes.values():
+                await asyncio.to_thread(lane.kind.gauges)
+        lanes = list(self.lanes.values())
+        self._turn = (self._turn + 1) % len(lanes)  # the kinds take turns to be claimed first
+        count = 0
+        tasks: list[asyncio.Task[None]] = []
+        for lane in lanes[self._turn :] + lanes[: self._turn]:
+            claimed, started = await self._claim(lane)
+            count += claimed
+            tasks += started
+        return count, tasks
+
+    async def _claim(self, lane: Lane) -> tuple[int, list[asyncio.Task[None]]]:
+        kind, repository = lane.kind, lane.kind.repository
+        await asyncio.to_thread(lane.breaker.refresh)
+        woken, lane.woken = lane.woken, False  # before the clock is read: rows of a later wake are seen next round
+        now = time.time()
+        if lane.stale(now, self.settings.delivery_poll_seconds, woken):
+            lane.found(await asyncio.to_thread(repository.due_groups, now), now)
+        elif woken:
+            lane.woken = True  # not looked at yet: the next round that finds the lane idle looks
+        slots = lane.allocate(kind.concurrency(self.settings.delivery_concurrency_per_recipient))
+        lane.productive = False
         if not slots:
             return 0, []
-        hooks = await asyncio.to_thread(lambda: {g: self.resolver.resolve(*g) for g in slots})
+        hooks = await asyncio.to_thread(lambda: {g: kind.webhook(g) for g in slots})
         claim_batch = self.settings.delivery_claim_batch
-        allowance: dict[str, int | None] = {}
-        limits = []
-        for group, n in slots.items():
-            hook = hooks[group]
-            if hook is None:
-                continue
-            if group[0] not in allowance:
-                allowance[group[0]] = self.pacer.allowance(group[0])
-            limit = min(claim_batch, n * hook.max_message_count)
-            left = allowance[group[0]]
-            if left is not None:  # the recipient's drain rate: what is left of its allowance
-                limit = min(limit, left)
-                allowance[group[0]] = left - limit
-            limits.append((group, limit))
         for group in (g for g in slots if hooks[g] is None):
-            await asyncio.to_thread(self.repository.hold, group, time.time() + HOLD_SECONDS, NO_WEBHOOK, claim_batch)
-        claimed = await asyncio.to_thread(
-            self.repository.claim, limits, self.owner, self.settings.delivery_lease_seconds
-        )
+            await asyncio.to_thread(repository.hold, group, time.time() + HOLD_SECONDS, kind.no_webhook, claim_batch)
+        limits = lane.limits({g: (n, hook) for g, n in slots.items() if (hook := hooks[g]) is not None}, claim_batch)
+        claimed = await asyncio.to_thread(repository.claim, limits, self.owner, self.settings.delivery_lease_seconds)
         tasks: list[asyncio.Task[None]] = []
         leftover: list[int] = []
         count = 0
         for group, rows in claimed.items():
             hook = hooks[group]
             assert hook is not None
-            self.pacer.spend(group[0], len(rows))
-            plan = plan_batches(rows, hook.max_message_count, hook.max_payload_size)
+            lane.pacer.spend(group[0], len(rows))
+            plan = kind.plan(rows, hook)
+            leftover += plan.later
             if plan.broken:
                 count += len(plan.broken)
-                await self._settle_broken(plan.broken)
+                await self._settle_broken(lane, plan.broken)
             for index, batch in enumerate(plan.batches):
                 if index >= slots[group]:
                     leftover.extend(row.id for row in batch.deliveries)
                     continue
                 count += len(batch.deliveries)
-                tasks.append(self._spawn(group, hook, batch))
-            self._last_served[group] = time.monotonic()
-        if leftover:  # more batches than free slots (size splits): others may take them now
-            await asyncio.to_thread(self.repository.release, leftover, self.owner)
-        self._productive = count > 0
+                tasks.append(self._spawn(lane, group[0], hook, batch))
+            lane.served(group)
+        if leftover:  # more batches than free slots (size splits, one status per transaction): others may take them
+            await asyncio.to_thread(repository.release, leftover, self.owner)
+        lane.productive = count > 0
         return count, tasks
 
-    def _allocate(self, groups: Sequence[GroupKey]) -> dict[GroupKey, int]:
-        """Free batch slots per group: shared round-robin among one recipient's channels."""
-        by_recipient: dict[str, list[GroupKey]] = {}
-        for group in groups:
-            by_recipient.setdefault(group[0], []).append(group)
-        slots: dict[GroupKey, int] = {}
-        now = time.time()
-        for recipient, keys in by_recipient.items():
-            cap = self.breaker.allowance(recipient, self.settings.delivery_concurrency_per_recipient)
-            if cap == 0 or self.pacer.paused(recipient, now):
-                continue  # open, or half-open while another worker sends the one probe, or asked to wait
-            free = cap - self._inflight[recipient]
-            keys.sort(key=lambda key: self._last_served.get(key, 0.0))
-            for index in range(max(0, free)):
-                key = keys[index % len(keys)]
-                slots[key] = slots.get(key, 0) + 1
-        return slots
-
-    def _spawn(self, group: GroupKey, hook: Webhook, batch: Batch) -> asyncio.Task[None]:
-        self._inflight[group[0]] += 1
-        task = asyncio.create_task(self._deliver(group[0], hook, batch))
+    def _spawn(self, lane: Lane, recipient: str, hook: Webhook, batch: Batch) -> asyncio.Task[None]:
+        lane.inflight[recipient] += 1
+        task = asyncio.create_task(self._deliver(lane, recipient, hook, batch))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
 
-    async def _deliver(self, recipient: str, hook: Webhook, batch: Batch) -> None:
+    async def _deliver(self, lane: Lane, recipient: str, hook: Webhook, batch: Batch) -> None:
+        kind = lane.kind
         try:
             started = time.time()
             try:
@@ -245,46 +220,47 @@ class DeliveryWorker:
                 )
                 verdict = classify(result, batch.transaction_ids)
             except Exception as exc:  # a fault of ours, not the recipient's: journal it and retry later
-                log.exception("delivery attempt failed", recipient=recipient, owner=self.owner)
+                log.exception("delivery attempt failed", kind=kind.name, recipient=recipient, owner=self.owner)
                 result = HttpResult(status=None, error=f"{type(exc).__name__}: {exc}")
                 verdict = exception_outcome(batch.transaction_ids, result.error or "")
-            await self.breaker.heed(recipient, verdict.recipient_failed, verdict.recipient_alive)
+            await lane.breaker.heed(recipient, verdict.recipient_failed, verdict.recipient_alive)
             attempt = Attempt(started, time.time(), result.status, batch.note, result.retry_after_seconds)
-            resolutions = settle(batch.deliveries, verdict.outcomes, attempt, self.policy)
+            settled = kind.settle(batch.deliveries, verdict.outcomes, attempt, self.policy)
             if any(o.min_delay is not None for o in verdict.outcomes.values()):  # it asked us to wait: all of it
-                due = [r.next_attempt_at for r in resolutions if r.state is DeliveryState.PENDING]
+                due = [s.next_attempt_at for s in settled if s.state == "pending"]
                 if due:
-                    self.pacer.pause(recipient, min(due))
-            await self._record(batch.deliveries, resolutions)
+                    lane.pacer.pause(recipient, min(due))
+            await self._record(lane, batch.deliveries, settled)
             log.info(
                 "delivery attempt",
+                kind=kind.name,
                 recipient=recipient,
                 http_status=result.status,
                 error=result.error,
                 duration_ms=round((attempt.finished_at - attempt.started_at) * 1000, 1),
-                outcomes=_outcomes_by_transaction(batch.deliveries, resolutions),
+                outcomes=_outcomes_by_transaction(batch.deliveries, settled),
             )
         except Exception:
             log.exception("could not record a delivery outcome; the lease will expire and it is re-sent")
         finally:
-            self._inflight[recipient] -= 1
-            self.wake()
+            lane.inflight[recipient] -= 1
+            self.wake(kind.name)
 
-    async def _settle_broken(self, broken: Sequence[tuple[ClaimedDelivery, str]]) -> None:
+    async def _settle_broken(self, lane: Lane, broken: Sequence[tuple[Any, str]]) -> None:
         now = time.time()
         rows = [row for row, _ in broken]
-        resolutions: list[Resolution] = []
+        settled: list[Settled] = []
         for row, reason in broken:
             outcome = exception_outcome([row.transaction_id], reason).outcomes
-            resolutions += settle([row], outcome, Attempt(now, now, None), self.policy)
-        await self._record(rows, resolutions)
+            settled += lane.kind.settle([row], outcome, Attempt(now, now, None), self.policy)
+        await self._record(lane, rows, settled)
 
-    async def _record(self, rows: Sequence[ClaimedDelivery], resolutions: list[Resolution]) -> None:
-        await asyncio.to_thread(self.repository.record, resolutions, self.owner)
-        metrics.observe(rows, resolutions)
+    async def _record(self, lane: Lane, rows: Sequence[Any], settled: list[Settled]) -> None:
+        await asyncio.to_thread(lane.kind.repository.record, settled, self.owner)
+        lane.kind.observe(rows, settled)
 
 
-def _outcomes_by_transaction(rows: Sequence[ClaimedDelivery], resolutions: Sequence[Resolution]) -> dict[str, str]:
-    """transactionID -> new delivery state, for the log line of one attempt."""
+def _outcomes_by_transaction(rows: Sequence[Any], settled: Sequence[Settled]) -> dict[str, str]:
+    """transactionID -> new row state, for the log line of one attempt."""
     by_id = {row.id: row.transaction_id for row in rows}
-    return {by_id.get(r.id, str(r.id)): str(r.state) for r in resolutions}
+    return {by_id.get(s.id, str(s.id)): str(s.state) for s in settled}

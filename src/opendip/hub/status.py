@@ -1,8 +1,9 @@
 """The status and replay parts of a running hub, built once and started with it.
 
 API nodes need the services (L4 intake, replay, requeue jobs); worker
-processes also run the background loops: the L4 outbox, the requeue runner
-and the expectation sweeper. Every loop shares its work through the
+processes also run the background loops: the requeue runner and the
+expectation sweeper (L4 statuses are sent by the delivery worker, one of its
+outbox kinds). Every loop shares its work through the
 database, so any number of worker processes may run them side by side.
 """
 
@@ -18,12 +19,10 @@ from opendip.catalogue.policy import policy_for
 from opendip.config import Settings
 from opendip.core.loops import Loop
 from opendip.db.engine import Database
-from opendip.delivery.client import WebhookClient
 from opendip.replay.repository import CHANNEL
 from opendip.replay.runner import RequeueRunner
 from opendip.replay.service import ReplayService, RequeueService
 from opendip.status.expectations import ExpectationSweeper
-from opendip.status.outbox import StatusDeliveryWorker
 from opendip.status.service import StatusService
 
 log = structlog.get_logger(__name__)
@@ -34,15 +33,12 @@ class StatusParts:
     service: StatusService
     replay: ReplayService
     requeue: RequeueService
-    worker: StatusDeliveryWorker | None = None
     runner: RequeueRunner | None = None
     sweeper: ExpectationSweeper | None = None
     sweep_seconds: float = 5.0
     _sweeping: Loop | None = field(default=None, repr=False)
 
     async def start(self) -> None:
-        if self.worker is not None:
-            await self.worker.start()
         if self.runner is not None:
             await self.runner.start()
         sweeper = self.sweeper
@@ -56,8 +52,6 @@ class StatusParts:
             self._sweeping = None
         if self.runner is not None:
             await self.runner.stop()
-        if self.worker is not None:
-            await self.worker.stop()
 
 
 def build_status_parts(
@@ -66,10 +60,13 @@ def build_status_parts(
     *,
     background: bool,
     wake_delivery: Callable[[], None] = lambda: None,
-    client: WebhookClient | None = None,
+    wake_status: Callable[[], None] = lambda: None,
 ) -> StatusParts:
-    """Services always; the background loops when this process delivers (`background`)."""
-    from opendip.pki.authority import ensure_hub_identity, hub_secret
+    """Services always; the background loops when this process delivers (`background`).
+
+    `wake_delivery` and `wake_status` wake the delivery worker for new message or L4 rows.
+    """
+    from opendip.pki.authority import hub_secret
 
     policy = policy_for(settings)
     parts = StatusParts(
@@ -80,15 +77,10 @@ def build_status_parts(
     )
     if not background:
         return parts
-    from opendip.pki.signing import Signer
-
-    cert, key = ensure_hub_identity(settings.pki_dir, settings.hub_dip_id)
-    worker = StatusDeliveryWorker(db, settings, Signer.from_files(cert, key), client=client)
-    parts.worker = worker
-    parts.service.on_stored = worker.wake
+    parts.service.on_stored = wake_status
 
     def enqueued(kind: str) -> None:
-        (wake_delivery if kind == CHANNEL else worker.wake)()
+        (wake_delivery if kind == CHANNEL else wake_status)()
 
     parts.runner = RequeueRunner(
         db, chunk=settings.requeue_chunk, poll_seconds=settings.delivery_poll_seconds, on_enqueued=enqueued

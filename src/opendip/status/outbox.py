@@ -1,45 +1,39 @@
-"""Passing L4 statuses on: a signed POST of a StandardResponse to each original sender's status webhook.
+"""Passing L4 statuses on: the L4 kind of the delivery worker's outbox, a signed POST of a StandardResponse
+to each original sender's status webhook.
 
-It follows message delivery's conventions (the hub's Signer, the pooled
-WebhookClient, the same reading of 201/207/400 answers, the same retry
-schedule, the same circuit breaker shared by every worker in the store, over its own
-table since a status webhook is another URL) and journals every attempt under the StatusMessage stage:
-Delivered, DeliveryFailure, Retrying, UnknownDeliveryStatus, Paused. One
-batch per sender is in flight at a time, so a slow sender only delays its
-own statuses. A batch never carries two statuses about the same transaction,
-because the sender's answer is keyed by transactionID.
+The delivery worker (delivery/worker.py) sends them as it sends messages: the
+hub's Signer, the pooled client, the same reading of 201/207/400 answers, the
+same retry schedule, leases, pacing and circuit breakers shared by every
+worker in the store (over their own table, since a status webhook is another
+URL). What is the L4 kind's own is here: the body (a messageArray of the
+statuses as received), one batch per sender in flight at a time (a slow sender
+only delays its own statuses), never two statuses about one transaction in a
+batch (the sender's answer is keyed by transactionID), and the journal under
+the StatusMessage stage: Delivered, DeliveryFailure, Retrying,
+UnknownDeliveryStatus, Paused.
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
-import structlog
 
-from opendip.config import Settings
 from opendip.core.journal import Outbound, Stage, StatusMessage, entry
-from opendip.core.loops import Loop
 from opendip.core.responses import dip_timestamp
 from opendip.db.engine import Database
 from opendip.delivery.attempts import STATUS, Attempt, attempt_row
-from opendip.delivery.client import HttpResult, WebhookClient
-from opendip.delivery.outcome import TxOutcome, Verdict, classify
+from opendip.delivery.kind import Batch, BatchPlan
+from opendip.delivery.outbox import Settled
+from opendip.delivery.outbox_repository import GroupKey
+from opendip.delivery.outcome import TxOutcome, Verdict
 from opendip.delivery.retry import RetryPolicy
-from opendip.delivery.shared_breaker import SharedBreaker
-from opendip.delivery.tables import status_breakers
-from opendip.delivery.worker import default_owner, wind_down
-from opendip.pki.signing import Signer
+from opendip.delivery.webhooks import Webhook
 from opendip.status import metrics
-from opendip.status.outbox_store import ClaimedStatus, StatusHook, StatusOutbox, StatusResolution
-
-log = structlog.get_logger(__name__)
+from opendip.status.outbox_store import ClaimedStatus, status_repository, status_webhook
 
 NO_WEBHOOK = "no status webhook configured (/statusmessage/config)"
-HOLD_SECONDS = 30.0
 _TERMINAL = {
     Verdict.DELIVERED: ("delivered", StatusMessage.DELIVERED),
     Verdict.REJECTED: ("rejected", StatusMessage.DELIVERY_FAILURE),
@@ -75,7 +69,7 @@ def settle_status(
     http: int | None,
     policy: RetryPolicy,
     retry_after: float | None = None,
-) -> StatusResolution:
+) -> Settled:
     number = row.attempts + 1
 
     def note(status: StatusMessage, reason: str | None) -> dict[str, Any]:
@@ -94,12 +88,12 @@ def settle_status(
 
     def settled(
         state: str, next_at: float, delivered: float | None, error: str | None, notes: Sequence[dict[str, Any]]
-    ) -> StatusResolution:
+    ) -> Settled:
         tried = Attempt(started, finished, http, retry_after=retry_after)
         attempt = attempt_row(
             STATUS, row.id, row.transaction_id, row.recipient_dip_id, number, tried, notes[0]["status"], state, error
         )
-        return StatusResolution(row.id, state, number, next_at, delivered, http, error, tuple(notes), attempt)
+        return Settled(row.id, state, number, next_at, delivered, http, error, tuple(notes), attempt)
 
     terminal = _TERMINAL.get(outcome.verdict)
     if terminal is not None:
@@ -122,107 +116,38 @@ def settle_status(
     return settled("pending", finished + delay, None, outcome.reason, notes)
 
 
-class StatusDeliveryWorker:
-    def __init__(
-        self, db: Database, settings: Settings, signer: Signer, *, client: WebhookClient | None = None
-    ) -> None:
-        self.settings = settings
-        self.signer = signer
-        self.owner = default_owner()[:64]
-        self.outbox = StatusOutbox(db)
-        self.policy = RetryPolicy.from_settings(settings)
-        self.breaker = SharedBreaker(db, settings, self.owner, table=status_breakers)
-        self.client = client or WebhookClient(user_agent="OpenDIP-status")
-        self._busy: set[str] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._runner = Loop("status-delivery", self.run_once, settings.delivery_poll_seconds)
+class StatusKind:
+    """L4 status deliveries as a kind of outbox row, handed to the delivery worker where the hub is wired."""
 
-    async def start(self) -> None:
-        if not self._runner.running:
-            await self.client.start()
-            self._runner.start()
+    name = STATUS
+    no_webhook = NO_WEBHOOK
 
-    async def stop(self, timeout: float | None = None) -> None:
-        """Stop claiming; let in-flight POSTs finish (up to `timeout`), then give back every lease still ours.
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.repository = status_repository(db)
 
-        As the message worker does: statuses cut off by the timeout are re-sent at once by any
-        worker, not when their lease runs out. If the store is down the leases simply expire.
-        """
-        await self._runner.cancel()
-        limit = self.settings.delivery_timeout_seconds + 5.0 if timeout is None else timeout
-        await wind_down(self._tasks, limit, self.outbox.release_all, self.owner, "L4 status worker")
-        await self.client.close()
+    def concurrency(self, configured: int) -> int:
+        return 1  # one batch per sender in flight: a status never overtakes an earlier one about its transaction
 
-    def wake(self) -> None:
-        """Safe from any thread."""
-        self._runner.wake()
+    def webhook(self, group: GroupKey) -> Webhook | None:
+        return status_webhook(self.db, group[0])
 
-    async def run_once(self) -> list[asyncio.Task[None]]:
-        """Start one batch for every sender with due statuses and nothing in flight."""
-        started: list[asyncio.Task[None]] = []
-        await asyncio.to_thread(self.breaker.refresh)
-        for recipient in await asyncio.to_thread(self.outbox.due_recipients):
-            if recipient in self._busy or self.breaker.allowance(recipient, 1) == 0:
-                continue  # one batch in flight per sender; none while its status webhook's circuit is open
-            hook = await asyncio.to_thread(self.outbox.webhook, recipient)
-            if hook is None:
-                limit = self.settings.delivery_claim_batch
-                await asyncio.to_thread(self.outbox.hold, recipient, time.time() + HOLD_SECONDS, NO_WEBHOOK, limit)
-                continue
-            limit = min(self.settings.delivery_claim_batch, hook.max_message_count)
-            rows = await asyncio.to_thread(
-                self.outbox.claim, recipient, limit, self.owner, self.settings.delivery_lease_seconds
-            )
-            batch, later = one_per_transaction(rows, limit)
-            await asyncio.to_thread(self.outbox.release, later, self.owner)
-            if batch:
-                self._busy.add(recipient)
-                task = asyncio.create_task(self._deliver(recipient, hook, batch))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
-                started.append(task)
-        return started
+    def plan(self, rows: Sequence[ClaimedStatus], hook: Webhook) -> BatchPlan:
+        batch, later = one_per_transaction(rows, hook.max_message_count)
+        return BatchPlan([Batch(batch, status_body(batch))] if batch else [], later=later)
 
-    async def _deliver(self, recipient: str, hook: StatusHook, rows: list[ClaimedStatus]) -> None:
-        try:
-            body = status_body(rows)
-            started = time.time()
-            headers = self.signer.headers("POST", hook.callback_url, body)
-            headers["Content-Type"] = "application/json"
-            result: HttpResult = await self.client.post(
-                hook.callback_url, body, headers, self.settings.delivery_timeout_seconds
-            )
-            finished = time.time()
-            verdict = classify(result, [r.transaction_id for r in rows])
-            await self.breaker.heed(recipient, verdict.recipient_failed, verdict.recipient_alive)
-            resolutions = [
-                settle_status(
-                    r,
-                    verdict.outcomes[r.transaction_id],
-                    started,
-                    finished,
-                    result.status,
-                    self.policy,
-                    result.retry_after_seconds,
-                )
-                for r in rows
-            ]
-            await asyncio.to_thread(self.outbox.record, resolutions, self.owner)
-            delivered = sum(1 for r in resolutions if r.state == "delivered")
-            metrics.L4_DELIVERED.inc(delivered)
-            for r in resolutions:
-                if r.state != "delivered":
-                    metrics.L4_FAILED.labels(outcome=r.state).inc()
-            log.info(
-                "status delivery",
-                recipient=recipient,
-                http_status=result.status,
-                error=result.error,
-                delivered=delivered,
-                total=len(rows),
-            )
-        except Exception:
-            log.exception("could not deliver or record L4 statuses; the lease will expire and they are re-sent")
-        finally:
-            self._busy.discard(recipient)
-            self.wake()
+    def settle(
+        self, rows: Sequence[ClaimedStatus], outcomes: Mapping[str, TxOutcome], attempt: Attempt, policy: RetryPolicy
+    ) -> list[Settled]:
+        began, ended, http, wait = attempt.started_at, attempt.finished_at, attempt.http_status, attempt.retry_after
+        return [settle_status(r, outcomes[r.transaction_id], began, ended, http, policy, wait) for r in rows]
+
+    def observe(self, rows: Sequence[ClaimedStatus], settled: Sequence[Settled]) -> None:
+        delivered = sum(1 for s in settled if s.state == "delivered")
+        metrics.L4_DELIVERED.inc(delivered)
+        for s in settled:
+            if s.state != "delivered":
+                metrics.L4_FAILED.labels(outcome=s.state).inc()
+
+    def gauges(self) -> None:
+        """L4 statuses have no gauges of their own."""
