@@ -4,13 +4,21 @@ A store already at head is recognised from its `alembic_version` row and the ver
 `revision` lines, without importing Alembic or every domain's tables (each CLI run opens the store).
 An empty store is created at head in one step (opendip.db.migrations.head) instead of replaying
 every migration; a store with tables behind head is upgraded by its migrations.
+
+One upgrade at a time per store, across threads and processes: several hub processes starting after
+a release, or a hub's environment sync and an `opendip env create`, may open the same store at once,
+and two upgrades racing on it would both apply the same migration (one fails: "already exists").
 """
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import re
 import threading
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -44,7 +52,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     from alembic import command
 
     config = alembic_config(engine)
-    with _ONE_AT_A_TIME:
+    with _ONE_AT_A_TIME, _store_lock(engine):
         if revision == "head" and _created_at_head(engine, config):
             return
         command.upgrade(config, revision)
@@ -90,3 +98,29 @@ def _created_at_head(engine: Engine, config: Config) -> bool:
             return False
         create_head(conn, ScriptDirectory.from_config(config))
     return True
+
+
+@contextmanager
+def _store_lock(engine: Engine) -> Iterator[None]:
+    """Hold this store's migration lock: a PostgreSQL advisory lock, or a lock file beside a SQLite file."""
+    if engine.dialect.name == "postgresql":
+        key = zlib.crc32(engine.url.render_as_string(hide_password=True).encode()) - 2**31  # a store's URL: its schema
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                conn.commit()
+        return
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
+        yield
+        return
+    with open(f"{database}.migrating", "a") as lock:  # kept: removing it would race with the next opener
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
