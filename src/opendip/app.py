@@ -74,6 +74,7 @@ from opendip.pki.signing import Signer
 from opendip.portal.actions import router as portal_actions_router
 from opendip.portal.endpoints import home as portal_home
 from opendip.portal.endpoints import router as portal_router
+from opendip.portal.environment_view import router as environment_view_router
 from opendip.portal.errors import dip_error_page, error_page, missing_page, wants_missing_page, wants_page
 from opendip.replay.endpoints import router as replay_router
 from opendip.status.endpoints import router as status_router
@@ -97,10 +98,12 @@ def build_hub(
     *,
     clock: Callable[[], float] = time.time,
     ledger_db: Database | None = None,
+    environment_names: Callable[[], list[str]] | None = None,
 ) -> Hub:
     """The hub's parts; `clock` is the time catalogue releases and change-request deadlines are judged at.
 
-    `ledger_db` is the store with the release ledger when it is not this hub's own (a hosted environment's).
+    `ledger_db` is the primary's store when this hub is a hosted environment: it holds the release ledger and
+    the hub's users and sessions. `environment_names` lists the environments the portal can switch between.
     """
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database.from_url(
@@ -113,7 +116,7 @@ def build_hub(
     catalogue = load_catalogue(settings.catalogue_dir, environment=settings.environment_tag)
     CATALOGUE_INFO.labels(catalogue.version or "", catalogue_source(settings)).set(1)
     served = ServedCatalogue(catalogue, clock=clock)  # released catalogue versions take over at their dates
-    access = build_access(settings, db, registry, trust)  # accounts, keys, certificates, limits
+    access = build_access(settings, db, registry, trust, accounts_db=ledger_db)  # accounts, keys, certificates, limits
     # Deliveries (and L4s) go out SSRF-guarded in production, presenting the hub's certificate on https.
     worker = None
     wake = _nothing  # ingest and requeues wake the local worker, when this process has one
@@ -153,6 +156,7 @@ def build_hub(
         ),
         governance=build_governance(settings, ledger_db or db, served, clock=clock),
         tracking=build_tracking(settings, db, clock=clock),
+        environment_names=environment_names or (lambda: [settings.environment_tag]),
         worker=worker,
     )
     return hub
@@ -188,10 +192,16 @@ def create_app(
     *,
     clock: Callable[[], float] = time.time,
     ledger_db: Database | None = None,
+    environment_names: Callable[[], list[str]] | None = None,
 ) -> FastAPI:
     """The hub's app. The primary (no `ledger_db`) also hosts the environments created on it (opendip.environments)."""
     settings = settings or Settings()
-    hosting = None if ledger_db is not None else Hosting(lambda env: create_app(env, role, clock=clock, ledger_db=db()))
+    hosting = None
+    if ledger_db is None:
+        hosting = Hosting(
+            lambda env: create_app(env, role, clock=clock, ledger_db=db(), environment_names=environment_names)
+        )
+        environment_names = hosting.names(settings.environment_tag)
 
     def db() -> Database:
         database: Database = app.state.hub.db
@@ -199,7 +209,11 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        hub = await asyncio.to_thread(functools.partial(build_hub, settings, role, clock=clock, ledger_db=ledger_db))
+        hub = await asyncio.to_thread(
+            functools.partial(
+                build_hub, settings, role, clock=clock, ledger_db=ledger_db, environment_names=environment_names
+            )
+        )
         app.state.hub = hub
         loops = background_loops(hub)
         if hosting is not None:
@@ -252,6 +266,7 @@ def create_app(
         app.add_middleware(EnvironmentDispatch, hosting=hosting)
     register_banner()
     app.include_router(portal_actions_router)  # before the portal's /messages/{id}: /messages.json is an action
+    app.include_router(environment_view_router)
     app.include_router(portal_router)
     app.include_router(portal_home)
     app.include_router(nfr_router)

@@ -239,3 +239,31 @@ def test_verify_says_whether_an_environment_is_ready_and_logs_why(site: Site) ->
     assert verdict["failures"][REGS]  # it has sent, but has no webhook
     logged = site.cli("env", "log", "UIT")[0]
     assert logged["kind"] == "verified" and logged["detail"].startswith("NOT ready") and SUP in logged["detail"]
+
+
+def test_the_portal_shows_the_environment_the_viewer_chose(site: Site) -> None:
+    def tid(sent: httpx.Response) -> str:
+        assert sent.status_code == 201, sent.text
+        return str(sent.json()["messageArray"][0]["transactionID"])
+
+    in_sit, in_dev = tid(site.send("SIT", n=11)), tid(site.send("DEV", n=12))
+    html = {"Accept": "text/html"}
+    with httpx.Client(base_url=site.hub.base_url, timeout=30, headers=html) as browser:
+        primary = browser.get("/portal/messages")
+        assert primary.status_code == 200 and in_dev in primary.text and in_sit not in primary.text
+        assert '<option value="SIT">SIT</option>' in primary.text  # the switch lists every hosted environment
+        switched = browser.get("/portal/environment", params={"name": "sit", "next": "/portal/messages?rows=20"})
+        assert switched.status_code == 303 and switched.headers["location"] == "/portal/messages?rows=20"
+        shown = browser.get("/portal/messages")
+        assert in_sit in shown.text and in_dev not in shown.text
+        assert '<option value="SIT" selected>SIT</option>' in shown.text
+        assert browser.get(f"/portal/messages/{in_sit}").status_code == 200
+        assert browser.get(f"/portal/messages/{in_dev}").status_code == 404  # DEV's message is not SIT's
+        overview = browser.get("/portal/environments")  # the overview of them all stays the hub's
+        assert all(f'data-environment="{env}"' in overview.text for env in ENVS)
+        unknown = browser.get("/portal/environment", params={"name": "PRD"})
+        assert unknown.status_code == 404 and "hosts no environment" in unknown.text
+        away = browser.get("/portal/environment", params={"name": "DEV", "next": "//elsewhere.example/"})
+        assert away.status_code == 303 and away.headers["location"] == "/portal"  # never a redirect off the portal
+        back = browser.get("/portal/messages")
+        assert in_dev in back.text and in_sit not in back.text

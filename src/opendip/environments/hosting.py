@@ -20,15 +20,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
+from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from opendip.config import Settings
 from opendip.environments import metrics
 from opendip.environments.service import Environment, EnvironmentService
 from opendip.participants.registry import Registry
+from opendip.portal.environment_view import VIEW_COOKIE
 
 log = structlog.get_logger(__name__)
 METRICS_EVERY = 5.0
+PRIMARY_ONLY = ("/portal/environment", "/portal/environments")  # the switch and the overview of them all
 
 
 @dataclass
@@ -80,6 +83,15 @@ class Hosting:
         await self._stack.aclose()
         self.running.clear()
 
+    def names(self, primary: str) -> Callable[[], list[str]]:
+        """The environments a viewer can switch the portal to: the primary, then those running now."""
+        return lambda: [primary, *sorted(self.running)]
+
+    def app_for_view(self, name: str | None) -> Any:
+        """The environment app a portal viewer chose (the `opendip_environment` cookie), or None for the primary."""
+        running = self.running.get(name.upper()) if name else None
+        return running.app if running is not None else None
+
     def app_for_key(self, api_key: str) -> Any:
         """The environment app whose register issued `api_key`, or None (the primary's, or nobody's)."""
         for running in self.running.values():
@@ -93,8 +105,22 @@ class Hosting:
         return None
 
 
+def _viewed(scope: Scope) -> str | None:
+    """The environment a portal page is asked of: the viewer's choice, kept in a cookie."""
+    path = scope["path"]
+    if path in PRIMARY_ONLY or not (path == "/portal" or path.startswith("/portal/")):
+        return None
+    header = next((v for k, v in scope["headers"] if k == b"cookie"), None)
+    return cookie_parser(header.decode("latin-1")).get(VIEW_COOKIE) if header else None
+
+
 class EnvironmentDispatch:
-    """ASGI middleware in front of the primary app: sends each participant request to its environment."""
+    """ASGI middleware in front of the primary app: sends each participant request to its environment.
+
+    The portal's pages follow the environment the viewer chose (GET /portal/environment?name=SIT sets
+    the `opendip_environment` cookie): the chosen environment's app answers them from its own store, with
+    the hub's users and sessions. The switch itself and the environments overview stay with the primary.
+    """
 
     def __init__(self, app: ASGIApp, hosting: Hosting) -> None:
         self.app = app
@@ -104,6 +130,8 @@ class EnvironmentDispatch:
         if scope["type"] == "http" and self.hosting.running:
             key = next((v for k, v in scope["headers"] if k == b"x-api-key"), None)
             target = self.hosting.app_for_key(key.decode("latin-1")) if key else None
+            if target is None and key is None:
+                target = self.hosting.app_for_view(_viewed(scope))
             if target is not None:
                 await target(scope, receive, send)
                 return

@@ -5,6 +5,7 @@ Every part is always there; only the delivery worker is absent, in an API-only p
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -39,4 +40,5 @@ class Hub:
     ops: OpsParts  # maintenance, health probes, scheduled backups where deliveries run
     governance: Governance  # change requests and catalogue releases
     tracking: TrackingService  # test cases, cohorts, runs, criteria, RAG and defects
+    environment_names: Callable[[], list[str]]  # the primary's tag first, then every environment it hosts now
     worker: DeliveryWorker | None = None  # None in an API-only process

@@ -69,14 +69,19 @@ class Access:
             await asyncio.to_thread(self.ledger.refresh)
 
 
-def build_access(settings: Settings, db: Database, registry: Registry, trust: TrustStore) -> Access:
+def build_access(
+    settings: Settings, db: Database, registry: Registry, trust: TrustStore, *, accounts_db: Database | None = None
+) -> Access:
+    """`accounts_db` holds users and sessions when they are not this store's: a hosted environment signs in
+    the hub's users (the primary's), so one sign-in views every environment."""
+    people = accounts_db or db
     cert, key = ensure_hub_identity(settings.pki_dir, settings.hub_dip_id)
     tls = client_context(settings, (cert, key))
     policy = webhook_policy(settings)
     ledger = QuotaLedger(db)
     return Access(
-        users=UserService(db, settings, OrganisationDirectory()),
-        sessions=SessionService(db, settings, OrganisationDirectory()),
+        users=UserService(people, settings, OrganisationDirectory()),
+        sessions=SessionService(people, settings, OrganisationDirectory()),
         organisations=OrganisationService(db),
         keys=ApiKeyService(db, settings),
         traffic=TrafficControl(db),

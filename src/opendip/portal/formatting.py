@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import jinja2
@@ -91,6 +92,17 @@ def href(path: str, params: Mapping[str, str] | None = None, **extra: str | int 
     return f"{path}?{urlencode(merged)}" if merged else path
 
 
+def environment_choice(request: Any) -> tuple[str, list[str]]:
+    """The environment a page shows, and every one the viewer can switch to (none on a page that cannot ask)."""
+    hub = getattr(request.app.state, "hub", None)
+    if hub is None:
+        return "", []
+    try:
+        return hub.settings.environment_tag, hub.environment_names()
+    except Exception:  # an error page must render whatever else is down
+        return hub.settings.environment_tag, []
+
+
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
@@ -102,4 +114,5 @@ def environment() -> jinja2.Environment:
     env.filters.update(utc=utc, utc_ms=utc_ms, iso=iso, millis=millis, span=span, pretty_json=pretty_json)
     env.filters["short_id"] = short_id
     env.globals.update(href=href, PORTAL=PORTAL, MESSAGES=MESSAGES, JOURNAL=JOURNAL, PARTICIPANTS=PARTICIPANTS)
+    env.globals["environment_choice"] = environment_choice
     return env
