@@ -28,7 +28,9 @@ OPENDIP = str(Path(sys.executable).parent / "opendip")
 # counts through a block of its own below the kernel's ephemeral range (32768-60999 on Linux), so no two
 # workers, and no outgoing connection's source port, ever get the same one.
 PORT_BLOCK = 2500
-FIRST_PORT = 20000  # five workers' blocks end at 32500
+# Five workers' blocks end at 32500, below Linux's ephemeral ports. Two test sessions at once on one machine
+# (engineers' worktrees) would take each other's ports: give the second another base (e.g. 7000).
+FIRST_PORT = int(os.environ.get("OPENDIP_TEST_FIRST_PORT", "20000"))
 _ports = itertools.count()
 
 
