@@ -32,8 +32,10 @@ run: install
 
 # Four pytest-xdist workers; tests/conftest.py keeps each module's tests (per store) on one worker, so a
 # module's shared hubs start once, and the portal's shared market once per store.
+# Bytecode is written even where the environment says not to (PYTHONDONTWRITEBYTECODE): the suite starts
+# a few hundred hub and CLI processes, and each would otherwise compile opendip's modules from source again.
 test: install browser
-	OPENDIP_TESTS_COMPLETE=1 $(BIN)/python -m pytest -n 4 --dist loadgroup
+	env -u PYTHONDONTWRITEBYTECODE OPENDIP_TESTS_COMPLETE=1 $(BIN)/python -m pytest -n 4 --dist loadgroup
 
 lint: install
 	$(BIN)/ruff check src tests bench

@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 import pytest
-from sqlalchemy import Row, Table, select
+from sqlalchemy import Row, Table, select, update
 
 from opendip.config import Settings
 from opendip.db.engine import Database
@@ -105,8 +105,8 @@ async def test_a_status_webhooks_shared_circuit_opens_after_failures_and_a_probe
         tx = add_status(conn, SENDER, REPORTER, receiver.url)
     receiver.script(Reply(503), Reply(503), Reply(201, standard_response({tx: "MSG0000"})))
     tuned = settings.model_copy(
-        update={"breaker_failure_threshold": 2, "breaker_cooldown_seconds": 0.5, "retry_schedule": (0.0,) * 10}
-    )
+        update={"breaker_failure_threshold": 2, "breaker_cooldown_seconds": 3600.0, "retry_schedule": (0.0,) * 10}
+    )  # a cooldown no busy machine outlasts: the test ends it itself below, never by the clock
     worker = status_worker(db, tuned, signer)
     other_db = any_store.open()
     other = status_worker(other_db, tuned, signer)  # another process: it sees the same circuit
@@ -123,8 +123,12 @@ async def test_a_status_webhooks_shared_circuit_opens_after_failures_and_a_probe
         assert circuit is not None and (circuit.state, circuit.failures) == ("open", 2)
         assert breaker_row(db, delivery_breakers) is None, "the sender's message webhook keeps its own circuit"
         await asyncio.to_thread(other.breaker.refresh, True)
-        if other.breaker.state(SENDER) is BreakerState.OPEN:  # still cooling down: the other worker holds off too
-            assert await other.run_once() == 0
+        assert other.breaker.state(SENDER) is BreakerState.OPEN  # cooling down: the other worker holds off too
+        assert await other.run_once() == 0
+        with db.begin() as conn:  # the cooldown ends (as if an hour had passed)
+            conn.execute(update(status_breakers).values(opened_at=status_breakers.c.opened_at - 7200))
+        for w in (worker, other):
+            await asyncio.to_thread(w.breaker.refresh, True)
         deadline = time.monotonic() + 30
         while status_state(db) == "pending":  # after the cooldown one worker probes; its 201 closes the circuit
             assert time.monotonic() < deadline, "the probe never went"
