@@ -30,25 +30,27 @@ def test_a_wake_steps_at_once_instead_of_at_the_next_interval() -> None:
     assert asyncio.run(scenario()) == 2
 
 
+async def _fails_twice_then_recovers() -> list[str]:
+    """A loop whose step fails twice (the store is away), then succeeds; what it saw, in order."""
+    seen: list[str] = []
+    recovered = asyncio.Event()
+
+    async def step() -> None:
+        if len(seen) < 2:
+            seen.append("failed")
+            raise RuntimeError("the store is away")
+        seen.append("ok")
+        recovered.set()
+
+    loop = Loop("test", step, interval=0.01, max_backoff=0.05)
+    loop.start()
+    await asyncio.wait_for(recovered.wait(), 30)
+    await loop.stop()
+    return seen
+
+
 def test_a_failing_step_is_retried_and_the_loop_lives_on() -> None:
-    async def scenario() -> list[str]:
-        seen: list[str] = []
-        recovered = asyncio.Event()
-
-        async def step() -> None:
-            if len(seen) < 2:
-                seen.append("failed")
-                raise RuntimeError("the store is away")
-            seen.append("ok")
-            recovered.set()
-
-        loop = Loop("test", step, interval=0.01, max_backoff=0.05)
-        loop.start()
-        await asyncio.wait_for(recovered.wait(), 30)
-        await loop.stop()
-        return seen
-
-    assert asyncio.run(scenario())[:3] == ["failed", "failed", "ok"]
+    assert asyncio.run(_fails_twice_then_recovers())[:3] == ["failed", "failed", "ok"]
 
 
 def test_stop_lets_the_step_in_progress_finish() -> None:
@@ -85,23 +87,6 @@ def test_a_loop_outlives_a_log_stream_that_was_closed_under_it() -> None:
 
     from opendip.ops.logging import configure_logging
 
-    async def scenario() -> list[str]:
-        seen: list[str] = []
-        recovered = asyncio.Event()
-
-        async def step() -> None:
-            if len(seen) < 2:
-                seen.append("failed")
-                raise RuntimeError("the store is away")
-            seen.append("ok")
-            recovered.set()
-
-        loop = Loop("test", step, interval=0.01, max_backoff=0.05)
-        loop.start()
-        await asyncio.wait_for(recovered.wait(), 30)
-        await loop.stop()
-        return seen
-
     real = sys.stderr
     borrowed = io.StringIO()
     sys.stderr = borrowed
@@ -111,6 +96,6 @@ def test_a_loop_outlives_a_log_stream_that_was_closed_under_it() -> None:
         sys.stderr = real
         borrowed.close()
     try:
-        assert asyncio.run(scenario())[:3] == ["failed", "failed", "ok"]
+        assert asyncio.run(_fails_twice_then_recovers())[:3] == ["failed", "failed", "ok"]
     finally:
         configure_logging("INFO")
