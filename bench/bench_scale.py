@@ -16,7 +16,7 @@ the same run (flat = ratio near 1).
   recipient, and the count a requeue of a day's failures answers with;
 - portal: dashboard (counts and charts, 24 h and 1 h windows), message
   search (no filter, five MPANs, sender + failed state, recipient + pending,
-  a 10-second window, a participant's own view), one message page, the first
+  a 10-second window, a participant's own view and its failures), one message page, the first
   batch of a CSV export.
 """
 
@@ -54,6 +54,7 @@ def timed(operation: Callable[[], Any], repeat: int) -> float:
 
 
 def portal_operations(url: str, anchor: float) -> dict[str, Callable[[], Any]]:
+    from opendip.accounts.roles import Role
     from opendip.catalogue.loader import load_catalogue
     from opendip.db.engine import Database
     from opendip.portal.access import Viewer
@@ -65,8 +66,10 @@ def portal_operations(url: str, anchor: float) -> dict[str, Callable[[], Any]]:
     db = Database.from_url(url)
     service = PortalService(db)
     overview = Overview(db, load_catalogue(), None, lambda: anchor, live_limit=2000, snapshot_seconds=3600)
-    admin = Viewer("bench", "admin", None)
-    participant = Viewer("bench", "participant", frozenset({SENDERS[0]}))
+    admin = Viewer("bench", Role.OPERATOR, None)
+    # a participant organisation's user: sees the traffic of its own DIP ID only
+    participant = Viewer("bench", Role.MESSAGE_ADMIN, "bench-org", frozenset({SENDERS[0]}))
+    assert participant.scope == frozenset({SENDERS[0]})
     newest = int(anchor) - 3600
     mpans = [str(2000000000000 + (n * 7919) % 5000000) for n in (5, 50_000, 70_000, 90_000, 99_000)]
 
@@ -105,6 +108,7 @@ def portal_operations(url: str, anchor: float) -> dict[str, Callable[[], Any]]:
         "portal: messages, recipient + pending": search(admin, recipient=RECIPIENTS[3], state="pending"),
         "portal: messages, 10 s window": search(admin, **ten_seconds),
         "portal: messages, participant's own view": search(participant),
+        "portal: messages, participant + failed": search(participant, state="failed"),
         "portal: message page": lambda: service.message(admin, transaction),
         "portal: CSV export, first 1,000 rows": export_first_page,
     }
@@ -206,14 +210,20 @@ def measure(
     return found
 
 
-def store_url(store: str, size: int, directory: Path, schema: str = "scale") -> str:
+def store_url(store: str, size: int, directory: Path, schema: str = "scale", dsn: str = PG_DSN) -> str:
     if store == "sqlite":
         return f"sqlite:///{directory / f'scale-{size}.db'}"
-    return f"{PG_DSN.replace('postgresql:', 'postgresql+psycopg:')}?options=-csearch_path%3D{schema}_{size}"
+    return f"{dsn.replace('postgresql:', 'postgresql+psycopg:')}?options=-csearch_path%3D{schema}_{size}"
 
 
 def prepare(
-    store: str, size: int, directory: Path, anchor: float, schema: str = "scale"
+    store: str,
+    size: int,
+    directory: Path,
+    anchor: float,
+    schema: str = "scale",
+    dsn: str = PG_DSN,
+    nice: int = 0,
 ) -> tuple[str, Path, float, float | None]:
     """The store of `size` messages (seeded now, or kept from an earlier run): url, hub dir, anchor, seed seconds."""
     from sqlalchemy import select
@@ -222,10 +232,10 @@ def prepare(
     from opendip.db.migrate import upgrade
     from opendip.db.models import messages
 
-    url = store_url(store, size, directory, schema)
+    url = store_url(store, size, directory, schema, dsn)
     data_dir = directory / f"hub-{store}-{size}"
     if store == "postgresql":
-        with psycopg.connect(PG_DSN, autocommit=True) as conn:
+        with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}_{size}")
     db = Database.from_url(url)
     try:
@@ -243,7 +253,9 @@ def prepare(
     if store == "sqlite":
         seconds = seed_sqlite(url.split("///", 1)[1], 0, size, anchor)
     else:
-        seconds = seed_postgres(url.replace("+psycopg", ""), 0, size, anchor)
+        seconds = seed_postgres(
+            url.replace("+psycopg", ""), 0, size, anchor, nice=nice, stop=(directory / "STOP-SEED").exists
+        )
     return url, data_dir, anchor, seconds
 
 
@@ -275,13 +287,29 @@ def main() -> None:
     parser.add_argument("--store", choices=("sqlite", "postgresql"), required=True)
     parser.add_argument("--sizes", default="100000,1000000,10000000")
     parser.add_argument("--repeat", type=int, default=7)
-    parser.add_argument("--dir", type=Path, required=True, help="where SQLite files and hub data dirs are kept")
+    parser.add_argument(
+        "--dir",
+        type=Path,
+        required=True,
+        help="where SQLite files and hub data dirs are kept; a file STOP-SEED there ends a PostgreSQL seed early",
+    )
     parser.add_argument("--seed-only", action="store_true", help="prepare the stores, measure nothing")
     parser.add_argument(
         "--only", default="", help="comma-separated operation name prefixes to measure (e.g. 'worker:,replay:')"
     )
     parser.add_argument(
         "--schema", default="scale", help="PostgreSQL schema prefix (<prefix>_<size>), so benches do not share stores"
+    )
+    parser.add_argument(
+        "--dsn",
+        default=PG_DSN,
+        help="PostgreSQL database holding the scale schemas (a 10M store belongs in its own database, not 'test')",
+    )
+    parser.add_argument(
+        "--nice",
+        type=int,
+        default=0,
+        help="renice the PostgreSQL backend that seeds to this value (needs root and a local server)",
     )
     parser.add_argument("--report", action="store_true", help="print the recorded results as Markdown tables")
     args = parser.parse_args()
@@ -294,7 +322,7 @@ def main() -> None:
     run: dict[str, Any] = {"started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "sizes": {}}
     for size in [int(s) for s in args.sizes.split(",")]:
         print(f"{args.store}: preparing {size:,} messages", flush=True)
-        url, data_dir, at, seconds = prepare(args.store, size, args.dir, anchor, args.schema)
+        url, data_dir, at, seconds = prepare(args.store, size, args.dir, anchor, args.schema, args.dsn, args.nice)
         print(f"{args.store}: {size:,} ready (seeded in {seconds or 0:.0f} s)", flush=True)
         if args.seed_only:
             continue
