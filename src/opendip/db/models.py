@@ -161,6 +161,13 @@ class Delivery(OutboxRow, Base):
             postgresql_where=text("state IN ('rejected', 'exhausted', 'unknown')"),
             sqlite_where=text("state IN ('rejected', 'exhausted', 'unknown')"),
         ),
+        # the same failed rows by message: "has this message a failed delivery?" is one probe (migration 0018)
+        Index(
+            "ix_deliveries_failed_transaction",
+            "transaction_id",
+            postgresql_where=text("state IN ('rejected', 'exhausted', 'unknown')"),
+            sqlite_where=text("state IN ('rejected', 'exhausted', 'unknown')"),
+        ),
         # created_at last (migration 0014): a recipient's failures of a time window, for a requeue's count
         Index("ix_deliveries_recipient", "recipient_dip_id", "interface_id", "state", "created_at"),
         Index("ix_deliveries_transaction", "transaction_id"),

@@ -128,6 +128,7 @@ def has_delivery(
     recipient: str | None = None,
     code: str | None = None,
     http: str | None = None,
+    negated: bool = False,
 ) -> ColumnElement[bool]:
     """EXISTS a delivery of message `m` the viewer may see, in (or not in) some states, to a recipient, ...
 
@@ -136,10 +137,29 @@ def has_delivery(
     and indexed, so both engines read that small set once instead of probing
     the outbox for every message of the store (what a correlated EXISTS costs,
     on SQLite always).
+
+    `negated` returns NOT EXISTS, always correlated: an anti-join probing each
+    message's own deliveries (ix_deliveries_transaction). NOT IN over the rare
+    rows would read every rare row the store ever held on every count (the
+    dashboard's outcome counts grew with the store that way).
     """
+    if negated:
+        return ~_exists_delivery(viewer, m, states, not_states, recipient, code, http)
     wanted = _sparse(states, not_states) if code is None and http is None else None
     if wanted is not None:
         return _in_sparse(viewer, m, wanted, recipient)
+    return _exists_delivery(viewer, m, states, not_states, recipient, code, http)
+
+
+def _exists_delivery(
+    viewer: Viewer,
+    m: FromClause,
+    states: tuple[DeliveryState, ...] | None,
+    not_states: tuple[DeliveryState, ...] | None,
+    recipient: str | None,
+    code: str | None,
+    http: str | None,
+) -> ColumnElement[bool]:
     d = deliveries.alias("has_d")
     conditions = [d.c.transaction_id == m.c.transaction_id, sees_delivery(viewer, d, m)]
     if code is not None:
@@ -174,7 +194,11 @@ def _in_sparse(viewer: Viewer, m: FromClause, states: list[str], recipient: str 
     A delivery the viewer may see is theirs, or of a message they sent (or
     connected): so "a visible delivery in these states" is "a delivery in
     these states, of a message they sent" or "one of their own deliveries in
-    these states".
+    these states". Written as "a delivery in these states" AND ("they sent it"
+    OR "one of their own is"), the same set (their own rows are among all the
+    rows): the first term stays a plain IN at the top of the WHERE, which
+    PostgreSQL turns into a semi-join probing ix_deliveries_failed_transaction
+    per message walked, instead of hashing every failure the store ever held.
     """
 
     ids = _ids(viewer)
@@ -193,19 +217,21 @@ def _in_sparse(viewer: Viewer, m: FromClause, states: list[str], recipient: str 
     if ids is None:
         return rows(theirs=False)
     sent = or_(m.c.sender_dip_id.in_(ids), m.c.connection_provider_id.in_(ids))
-    return or_(and_(sent, rows(theirs=False)), rows(theirs=True))
+    return and_(rows(theirs=False), or_(sent, rows(theirs=True)))
 
 
 def outcome_is(viewer: Viewer, outcome: Outcome, m: FromClause = messages) -> Condition:
     """The outcome rule for lists and counts; `outcome_of` is the same rule for one message in Python."""
-    failed = has_delivery(viewer, m, states=FAILED_STATES)
     if outcome is Outcome.FAILURE:
-        return failed
+        return has_delivery(viewer, m, states=FAILED_STATES)
     if outcome is Outcome.PENDING:
-        return and_(has_delivery(viewer, m, states=(DeliveryState.PENDING,)), ~failed)
+        return and_(
+            has_delivery(viewer, m, states=(DeliveryState.PENDING,)),
+            has_delivery(viewer, m, states=FAILED_STATES, negated=True),
+        )
     return and_(
         has_delivery(viewer, m, states=(DeliveryState.DELIVERED,)),
-        ~has_delivery(viewer, m, not_states=(DeliveryState.DELIVERED,)),
+        has_delivery(viewer, m, not_states=(DeliveryState.DELIVERED,), negated=True),
     )
 
 
