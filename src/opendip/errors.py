@@ -7,30 +7,9 @@ can never disagree about what a code means or what the sender should do.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
 
-
-@dataclass(frozen=True)
-class MessageCode:
-    code: str
-    text: str
-    http_status: int
-    help: str
-    retryable: bool = False
-
-    @property
-    def message(self) -> str:
-        return f"{self.code} - {self.text}"
-
-
-EXTENSION_RANGE = (2000, 5999)
-
-
-def is_extension_code(code: str) -> bool:
-    """OpenDIP's own codes live in MSG2000-MSG5999, numbers the published list does not use."""
-    number = int(code[3:]) if code.startswith("MSG") and code[3:].isdigit() else -1
-    return EXTENSION_RANGE[0] <= number <= EXTENSION_RANGE[1]
+from opendip.message_codes import MessageCode, is_extension_code
 
 
 class Msg(Enum):

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import yaml
 
-from opendip.errors import Msg, is_extension_code
+from opendip.errors import Msg
+from opendip.message_codes import is_extension_code
 
 ROOT = Path(__file__).resolve().parents[2]
 PUBLISHED: dict[str, str] = yaml.safe_load((ROOT / "tests/published/response_codes.yaml").read_text())["msg"]
