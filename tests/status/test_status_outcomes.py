@@ -1,14 +1,21 @@
-"""What the sender's answer means for each L4 status, and how batches keep one status per transaction."""
+"""What the sender's answer means for each L4 status, and how batches keep one status per transaction.
+
+The settle step is the one message deliveries use (delivery/settle.py); the L4 kind's wording puts its
+rows under the StatusMessage stage, in that stage's words, each reason naming the reporter.
+"""
 
 from __future__ import annotations
 
 import orjson
 
+from opendip.delivery.attempts import Attempt
 from opendip.delivery.client import HttpResult
-from opendip.delivery.outcome import classify
+from opendip.delivery.outbox import Settled
+from opendip.delivery.outcome import TxOutcome, classify
 from opendip.delivery.retry import RetryPolicy
-from opendip.status.outbox import one_per_transaction, settle_status, status_body
-from opendip.status.outbox_store import ClaimedStatus
+from opendip.delivery.settle import settle_one
+from opendip.status.outbox import one_per_transaction, status_body
+from opendip.status.outbox_store import L4, ClaimedStatus
 
 POLICY = RetryPolicy((0.0, 0.5, 1.0))
 
@@ -17,6 +24,12 @@ def row(n: int, tx: str, attempts: int = 0) -> ClaimedStatus:
     return ClaimedStatus(
         n, tx, "2300000900", "1009012345", attempts, 100.0, 90.0, b'{"transactionID":"%s"}' % tx.encode()
     )
+
+
+def settle_status(
+    row: ClaimedStatus, outcome: TxOutcome, started: float, finished: float, http: int | None, policy: RetryPolicy
+) -> Settled:
+    return settle_one(row, outcome, Attempt(started, finished, http), policy, L4)
 
 
 def test_a_batch_never_carries_two_statuses_about_one_transaction() -> None:
@@ -43,7 +56,14 @@ def test_answers_become_statusmessage_stage_entries() -> None:
     down = classify(HttpResult(None, error="connection refused"), ["T-1"])
     retry = settle_status(rows[0], down.outcomes["T-1"], 200.0, 200.1, None, POLICY)
     assert [j["status"] for j in retry.journal] == ["DeliveryFailure", "Retrying"]
+    assert [j["reason"] for j in retry.journal] == [
+        "L4 from 2300000900: connection refused",
+        "L4 from 2300000900: attempt 2 in 0.5 s",
+    ]
     last = settle_status(row(1, "T-1", attempts=2), down.outcomes["T-1"], 200.0, 200.1, None, POLICY)
-    assert last.state == "exhausted" and "gave up after 3 attempts" in last.journal[0]["reason"]
+    # the stage has no RetriesExhausted: the give-up is the one DeliveryFailure row, not a second one
+    assert last.state == "exhausted" and [j["status"] for j in last.journal] == ["DeliveryFailure"]
+    assert last.journal[0]["reason"] == "L4 from 2300000900: gave up after 3 attempts; connection refused"
+    assert last.attempt is not None and (last.attempt["kind"], last.attempt["status"]) == ("status", "DeliveryFailure")
     odd = settle_status(rows[0], classify(HttpResult(200, b"ok"), ["T-1"]).outcomes["T-1"], 200.0, 200.1, 200, POLICY)
     assert odd.state == "unknown" and odd.journal[0]["status"] == "UnknownDeliveryStatus"

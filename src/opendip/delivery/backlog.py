@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from opendip.core.reads import read_engine
 from opendip.db.engine import Database
 from opendip.db.models import deliveries
-from opendip.delivery.repository import DeliveryState
+from opendip.delivery.outbox import DeliveryState
 
 WINDOW_SECONDS = 60.0
 

@@ -4,23 +4,22 @@ The dispatcher owns everything the kinds share: the loop, claim rounds,
 per-recipient slots and fairness, leases, the circuit breakers, pacing, the
 POST itself, the reading of the answer and the shutdown. A kind says only what
 is its own: which rows (its repository), where a recipient wants them (its
-webhook), how claimed rows become request bodies (`plan`), what an answer
-means for each row in the journal (`settle`, with the kind's journal stage),
-and what it counts (`observe`). A kind of a higher domain (L4 statuses) is
+webhook), how claimed rows become request bodies (`plan`), how an attempt's
+journal rows read (`wording`: its stage and words; what an answer means for a
+row is decided once, in settle.py, for every kind), and what it counts
+(`observe`). A kind of a higher domain (L4 statuses) is
 handed to the dispatcher where the hub is wired, so delivery imports none of it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from opendip.delivery.attempts import Attempt
+from opendip.delivery.journalling import Wording
 from opendip.delivery.outbox import Settled
 from opendip.delivery.outbox_repository import GroupKey, OutboxRepository
-from opendip.delivery.outcome import TxOutcome
-from opendip.delivery.retry import RetryPolicy
 from opendip.delivery.webhooks import Webhook
 
 
@@ -64,6 +63,8 @@ class OutboxKind(Protocol):
     """The attempts' kind and the log's: 'message' or 'status'."""
     no_webhook: str
     """The reason journalled (Paused) when a recipient has no webhook for this kind."""
+    wording: Wording
+    """How its attempts read in the journal (its stage and words): the settle step itself is shared (settle.py)."""
 
     @property
     def repository(self) -> OutboxRepository:
@@ -80,12 +81,6 @@ class OutboxKind(Protocol):
 
     def plan(self, rows: Sequence[Any], hook: Webhook) -> BatchPlan:
         """Claimed rows (oldest first) as request bodies within the webhook's limits."""
-        ...
-
-    def settle(
-        self, rows: Sequence[Any], outcomes: Mapping[str, TxOutcome], attempt: Attempt, policy: RetryPolicy
-    ) -> list[Settled]:
-        """Each row's new state after an attempt, with its journal rows (the kind's stage) and attempt row."""
         ...
 
     def observe(self, rows: Sequence[Any], settled: Sequence[Settled]) -> None:

@@ -3,27 +3,26 @@
 Rows are claimed per (recipient, channel) with their stored payloads, sent to
 the channel's webhook (pubconfig: the channel's, the wildcard, or the
 participant's default), rendered with the D0 block in batches within the
-webhook's maxMessageCount and maxPayloadSize (egress.py), settled under the
-Outbound journal stage (settle.py) and counted in the delivery metrics.
+webhook's maxMessageCount and maxPayloadSize (egress.py), journalled under the
+Outbound stage in its own words (journalling.OUTBOUND: the settle step is the
+dispatcher's, settle.py) and counted in the delivery metrics.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from opendip.config import Settings
 from opendip.db.engine import Database
 from opendip.delivery import metrics
-from opendip.delivery.attempts import MESSAGE, Attempt
+from opendip.delivery.attempts import MESSAGE
 from opendip.delivery.backlog import backlogs
 from opendip.delivery.egress import plan_batches
+from opendip.delivery.journalling import OUTBOUND
 from opendip.delivery.kind import BatchPlan
 from opendip.delivery.outbox import Settled
 from opendip.delivery.outbox_repository import GroupKey
-from opendip.delivery.outcome import TxOutcome
-from opendip.delivery.repository import ClaimedDelivery, DeliveryRepository, Resolution
-from opendip.delivery.retry import RetryPolicy
-from opendip.delivery.settle import settle
+from opendip.delivery.repository import ClaimedDelivery, DeliveryRepository
 from opendip.delivery.webhooks import Webhook, WebhookResolver
 
 NO_WEBHOOK = "no webhook configured"
@@ -32,6 +31,7 @@ NO_WEBHOOK = "no webhook configured"
 class MessageKind:
     name = MESSAGE
     no_webhook = NO_WEBHOOK
+    wording = OUTBOUND
 
     def __init__(self, db: Database, settings: Settings) -> None:
         self.repository = DeliveryRepository(db)
@@ -47,17 +47,8 @@ class MessageKind:
     def plan(self, rows: Sequence[ClaimedDelivery], hook: Webhook) -> BatchPlan:
         return plan_batches(rows, hook.max_message_count, hook.max_payload_size)
 
-    def settle(
-        self,
-        rows: Sequence[ClaimedDelivery],
-        outcomes: Mapping[str, TxOutcome],
-        attempt: Attempt,
-        policy: RetryPolicy,
-    ) -> list[Settled]:
-        return list(settle(rows, outcomes, attempt, policy))
-
     def observe(self, rows: Sequence[ClaimedDelivery], settled: Sequence[Settled]) -> None:
-        metrics.observe(rows, [s for s in settled if isinstance(s, Resolution)])
+        metrics.observe(rows, settled)
 
     def gauges(self) -> None:
         metrics.outbox_depth(self.repository.pending_count())

@@ -7,7 +7,8 @@ from collections.abc import Iterable, Sequence
 from prometheus_client import Counter, Gauge, Histogram
 
 from opendip.delivery.backlog import Backlog
-from opendip.delivery.repository import ClaimedDelivery, DeliveryState, Resolution
+from opendip.delivery.outbox import DeliveryState, Settled
+from opendip.delivery.repository import ClaimedDelivery
 
 DELIVERED = Counter("opendip_delivered_total", "Messages delivered to a recipient webhook")
 FAILED = Counter(
@@ -70,7 +71,7 @@ def recipient_backlogs(found: Sequence[Backlog]) -> None:
         BACKLOG_ETA.labels(b.recipient).set(-1 if b.eta_seconds is None else b.eta_seconds)
 
 
-def observe(rows: Sequence[ClaimedDelivery], resolutions: Sequence[Resolution]) -> None:
+def observe(rows: Sequence[ClaimedDelivery], resolutions: Sequence[Settled]) -> None:
     """Count one batch's recorded outcomes.
 
     A retried row counts under its attempt's status (DeliveryFailure,

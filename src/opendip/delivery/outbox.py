@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Table, and_, bindparam, or_, true, update
@@ -26,8 +27,20 @@ from opendip.db.group import GroupCommit
 from opendip.db.prepared import Prepared
 from opendip.delivery import attempts
 
-PENDING = "pending"
 OUTCOMES_PER_TRANSACTION = 1000
+
+
+class DeliveryState(StrEnum):
+    """An outbox row's state, the same words for both kinds."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    REJECTED = "rejected"
+    EXHAUSTED = "exhausted"
+    UNKNOWN = "unknown"
+
+
+PENDING = DeliveryState.PENDING.value
 
 
 @dataclass(frozen=True)
@@ -35,7 +48,7 @@ class Settled:
     """One row's new state after an attempt, as the settle statement writes it, with its journal and attempt rows."""
 
     id: int
-    state: str
+    state: DeliveryState
     attempts: int
     next_attempt_at: float
     delivered_at: float | None = None

@@ -10,7 +10,7 @@ transactionID so recipients can de-duplicate.
 Message deliveries and L4 status deliveries are two kinds of one outbox: an
 `OutboxSource` says what is particular to a kind (its table, the columns naming
 a group, what a claim reads and from which join, its breakers' table, its
-Paused journal entry), and `OutboxRepository` runs the same queries over it.
+journal voice), and `OutboxRepository` runs the same queries over it.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from sqlalchemy.engine import Dialect
 
 from opendip.db.engine import Database
 from opendip.db.prepared import Prepared
+from opendip.delivery.journalling import Wording
 from opendip.delivery.outbox import PENDING, OutboxTable, OutcomeWriter, Settled
 from opendip.delivery.shared_breaker import tripped_circuits
 
@@ -47,8 +48,8 @@ class OutboxSource:
     transaction_id: ColumnElement[Any]
     row: Callable[..., Any]
     """The claimed row, built from the driver's plain values of `columns` (db/prepared.py)."""
-    paused: Callable[[str, float, str, str], dict[str, Any]]
-    """The Paused journal entry of a held row: (transaction_id, now, recipient, reason)."""
+    wording: Wording
+    """The kind's journal voice: its Paused entry for a held row (and its settle steps' words)."""
 
     @property
     def table(self) -> Table:
@@ -144,7 +145,7 @@ class OutboxRepository:
             now = self.clock()
             columns = (table.c.id, self.source.transaction_id.label("transaction_id"), table.c.last_error)
             rows = conn.execute(self._due_rows(columns, group, now, limit)).all()
-            paused = self.source.paused
+            paused = self.source.wording.paused
             self.source.outbox.hold(conn, rows, until, reason, lambda tx: paused(tx, now, group[0], reason))
             return len(rows)
 

@@ -1,4 +1,4 @@
-"""The message outbox: its rows' states, what a claim reads of each message, and its repository.
+"""The message outbox: what a claim reads of each message, and its repository.
 
 The queries themselves are the outbox engine's (outbox_repository.py), shared
 with L4 status deliveries; this module says what is particular to messages:
@@ -11,15 +11,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import StrEnum
-from typing import Any, cast
+from typing import cast
 
 from sqlalchemy import ColumnElement, Table, select
 
-from opendip.core.journal import Outbound, Stage, entry
 from opendip.db import models
 from opendip.db.engine import Database
-from opendip.delivery.outbox import OutboxTable, Settled
+from opendip.delivery.journalling import OUTBOUND
+from opendip.delivery.outbox import OutboxTable
 from opendip.delivery.outbox_repository import GroupKey, OutboxRepository, OutboxSource
 from opendip.delivery.tables import delivery_breakers
 from opendip.participants.tables import participant_profiles
@@ -27,14 +26,6 @@ from opendip.participants.tables import participant_profiles
 # models exposes `Model.__table__`, typed as a FromClause; UPDATE needs the Table.
 deliveries = cast(Table, models.deliveries)
 messages = cast(Table, models.messages)
-
-
-class DeliveryState(StrEnum):
-    PENDING = "pending"
-    DELIVERED = "delivered"
-    REJECTED = "rejected"
-    EXHAUSTED = "exhausted"
-    UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True)
@@ -60,13 +51,6 @@ class ClaimedDelivery:
         return (self.recipient_dip_id, self.interface_id)
 
 
-@dataclass(frozen=True)
-class Resolution(Settled):
-    """The new state of one claimed message delivery after an attempt, with its journal and attempt rows."""
-
-    state: DeliveryState
-
-
 def _receiving() -> ColumnElement[bool]:
     """Skip recipients that stopped their inbound API.
 
@@ -79,10 +63,6 @@ def _receiving() -> ColumnElement[bool]:
 
 
 OUTBOX = OutboxTable(deliveries, eligible=_receiving)
-
-
-def _paused(transaction_id: str, now: float, recipient: str, reason: str) -> dict[str, Any]:
-    return entry(transaction_id, Stage.OUTBOUND, Outbound.PAUSED, at=now, recipient=recipient, reason=reason)
 
 
 MESSAGES = OutboxSource(
@@ -107,7 +87,7 @@ MESSAGES = OutboxSource(
     ),
     transaction_id=deliveries.c.transaction_id,
     row=lambda *v: ClaimedDelivery(*v[:6], bool(v[6]), *v[7:]),  # type: ignore[call-arg]  # SQLite 0/1 replay
-    paused=_paused,
+    wording=OUTBOUND,
 )
 
 

@@ -37,6 +37,7 @@ from opendip.delivery.message_kind import MessageKind
 from opendip.delivery.outbox import Settled
 from opendip.delivery.outcome import classify, exception_outcome
 from opendip.delivery.retry import RetryPolicy
+from opendip.delivery.settle import settle
 from opendip.delivery.shared_breaker import SharedBreaker
 from opendip.delivery.webhooks import Webhook
 from opendip.pki.signing import Signer
@@ -225,7 +226,7 @@ class DeliveryWorker:
                 verdict = exception_outcome(batch.transaction_ids, result.error or "")
             await lane.breaker.heed(recipient, verdict.recipient_failed, verdict.recipient_alive)
             attempt = Attempt(started, time.time(), result.status, batch.note, result.retry_after_seconds)
-            settled = kind.settle(batch.deliveries, verdict.outcomes, attempt, self.policy)
+            settled = settle(batch.deliveries, verdict.outcomes, attempt, self.policy, kind.wording)
             if any(o.min_delay is not None for o in verdict.outcomes.values()):  # it asked us to wait: all of it
                 due = [s.next_attempt_at for s in settled if s.state == "pending"]
                 if due:
@@ -252,7 +253,7 @@ class DeliveryWorker:
         settled: list[Settled] = []
         for row, reason in broken:
             outcome = exception_outcome([row.transaction_id], reason).outcomes
-            settled += lane.kind.settle([row], outcome, Attempt(now, now, None), self.policy)
+            settled += settle([row], outcome, Attempt(now, now, None), self.policy, lane.kind.wording)
         await self._record(lane, rows, settled)
 
     async def _record(self, lane: Lane, rows: Sequence[Any], settled: list[Settled]) -> None:

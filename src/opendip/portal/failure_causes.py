@@ -19,7 +19,7 @@ from sqlalchemy import Connection, distinct, func, select
 from opendip.accounts.viewer import Viewer
 from opendip.core.journal import Inbound, Stage
 from opendip.db.models import deliveries, journal, messages
-from opendip.delivery.repository import DeliveryState
+from opendip.delivery.outbox import DeliveryState
 from opendip.portal.filters import NO_ANSWER, JournalFilter, MessageFilter, Window
 from opendip.portal.formatting import JOURNAL, MESSAGES, href
 from opendip.portal.predicates import (

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from opendip.core.journal import Stage
-from opendip.delivery.repository import DeliveryState
+from opendip.delivery.outbox import DeliveryState
 from opendip.portal.query import Bound, Page, Query, Reader, iso_second
 
 MAX_MPANS = 1000

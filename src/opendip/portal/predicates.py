@@ -22,7 +22,7 @@ from sqlalchemy import ColumnElement, FromClause, and_, case, exists, false, fun
 
 from opendip.accounts.viewer import Viewer
 from opendip.db.models import deliveries, journal, messages
-from opendip.delivery.repository import DeliveryState
+from opendip.delivery.outbox import DeliveryState
 from opendip.portal.filters import (
     FAILED_STATES,
     NO_ANSWER,

@@ -5,7 +5,8 @@ with message deliveries: rows are claimed with a lease in the transaction that
 selects them (SKIP LOCKED on PostgreSQL), a worker that dies leaves the lease
 to expire, and outcomes are written only while the lease is still ours. This
 module says what is particular to L4 statuses: groups are senders, a claim
-reads the status item as received, and the circuits are the status webhooks'.
+reads the status item as received, the circuits are the status webhooks', and the journal
+rows are the StatusMessage stage's (`L4`: its words, each reason naming the reporter).
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from opendip.core.journal import Stage, StatusMessage, entry
+from opendip.core.journal import Outbound, Stage, StatusMessage
 from opendip.core.reads import read_engine
 from opendip.db.engine import Database
+from opendip.delivery.attempts import STATUS
+from opendip.delivery.journalling import Wording
 from opendip.delivery.outbox import OutboxTable
 from opendip.delivery.outbox_repository import OutboxRepository, OutboxSource
 from opendip.delivery.tables import status_breakers
@@ -35,15 +38,34 @@ class ClaimedStatus:
     recipient_dip_id: str
     attempts: int
     next_attempt_at: float
-    created_at: float
+    received_at: float
     item: bytes
 
 
 OUTBOX = OutboxTable(status_deliveries)
 
 
-def _paused(transaction_id: str, now: float, recipient: str, reason: str) -> dict[str, Any]:
-    return entry(transaction_id, Stage.STATUS_MESSAGE, StatusMessage.PAUSED, at=now, recipient=recipient, reason=reason)
+def _from_reporter(row: Any, text: str | None) -> str:
+    return f"L4 from {row.reporter_dip_id}" + (f": {text}" if text else "")
+
+
+L4 = Wording(
+    STATUS,
+    Stage.STATUS_MESSAGE,
+    words={
+        Outbound.DELIVERED: StatusMessage.DELIVERED,
+        Outbound.REJECTED_BY_RECIPIENT: StatusMessage.DELIVERY_FAILURE,
+        Outbound.DELIVERY_FAILURE: StatusMessage.DELIVERY_FAILURE,
+        Outbound.EXCEPTION: StatusMessage.DELIVERY_FAILURE,
+        Outbound.RETRIES_EXHAUSTED: StatusMessage.DELIVERY_FAILURE,
+        Outbound.RETRYING: StatusMessage.RETRYING,
+        Outbound.UNKNOWN_DELIVERY_STATUS: StatusMessage.UNKNOWN_DELIVERY_STATUS,
+        Outbound.PAUSED: StatusMessage.PAUSED,
+    },
+    frame=_from_reporter,
+)
+"""The StatusMessage stage's words for an attempt's rows (it has no RejectedByRecipient, RetriesExhausted
+or Exception: each is a DeliveryFailure), each reason naming who reported the status."""
 
 
 STATUSES = OutboxSource(
@@ -58,12 +80,12 @@ STATUSES = OutboxSource(
         _sd.recipient_dip_id,
         _sd.attempts,
         _sd.next_attempt_at,
-        _s.received_at.label("created_at"),
+        _s.received_at,
         _s.item,
     ),
     transaction_id=_s.transaction_id,
     row=ClaimedStatus,
-    paused=_paused,
+    wording=L4,
 )
 
 
