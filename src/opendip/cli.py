@@ -131,7 +131,7 @@ def up(
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
     from opendip.app import create_app
-    from opendip.core.deadlines import with_deadlines
+    from opendip.core.serving import guarded
     from opendip.ops.logging import configure_logging
     from opendip.ops.memtrace import start_from_env
 
@@ -160,9 +160,7 @@ def up(
         options = serve_options(settings)
     else:
         options = {"http": HttpToolsProtocol}
-    options["http"] = with_deadlines(
-        options["http"], settings.http_head_timeout_seconds, settings.http_body_timeout_seconds
-    )
+    options["http"] = guarded(options["http"], settings)  # read deadlines and the head's cap, plain or TLS
     uvicorn.run(
         application,
         host=host,

@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     # read deadlines (core/deadlines.py): slow or silent clients are answered 408 and let go
     http_head_timeout_seconds: float = 10.0  # request line and headers, from connect (or the next request's first byte)
     http_body_timeout_seconds: float = 60.0  # the whole body, from the end of the headers
+    http_max_head_bytes: int = Field(  # core/head_limit.py: a bigger head is answered 431 and the connection closed
+        default=64 * 1024, ge=1024, description="Most bytes of one request's line and headers together."
+    )
     max_batch_messages: int = 500
     signature_max_skew_seconds: float = 300.0
     sender_timestamp_tolerance_seconds: float = Field(

@@ -171,6 +171,12 @@ class Msg(Enum):
         "Send the request line, headers and whole body promptly; the hub does not wait for a stalled request.",
         retryable=True,
     )
+    HEADERS_TOO_LARGE = MessageCode(
+        "MSG4031",
+        "Request Header Fields Too Large",
+        431,
+        "Keep the request line and headers within the hub's limit (OPENDIP_HTTP_MAX_HEAD_BYTES, 64 KB by default).",
+    )
     UNSUPPORTED_MEDIA_TYPE = MessageCode(
         "MSG4015", "Unsupported Content Type", 415, "Send the body as Content-Type: application/json."
     )

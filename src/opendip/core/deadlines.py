@@ -18,15 +18,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
-
-from opendip.core.responses import error_response
+from opendip.core.raw_answer import RawAnswerProtocol
 from opendip.errors import DipError, Msg
 
 BACKSTOP_GRACE = 5.0  # seconds past the app's own body deadline before the connection is closed
 
 
-class DeadlineHttpToolsProtocol(HttpToolsProtocol):
+class DeadlineProtocol(RawAnswerProtocol):
     head_timeout: float = 10.0
     body_timeout: float = 60.0
     _deadline: asyncio.TimerHandle | None = None
@@ -62,30 +60,12 @@ class DeadlineHttpToolsProtocol(HttpToolsProtocol):
 
     def _head_expired(self) -> None:
         self._deadline = None
-        if self.transport.is_closing():
-            return
         error = DipError(
             Msg.REQUEST_TIMEOUT, f"the request line and headers did not arrive within {self.head_timeout:g} s"
         )
-        body = error_response(error)
-        self.transport.write(
-            b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\nconnection: close\r\n"
-            + b"content-length: %d\r\n\r\n" % len(body)
-            + body
-        )
-        self.transport.close()
+        self.answer_and_close(408, "Request Timeout", error)
 
     def _body_expired(self) -> None:
         self._deadline = None
         if not self.transport.is_closing():
             self.transport.close()  # the app sees a disconnect and ends the request
-
-
-def with_deadlines(base: type[HttpToolsProtocol], head_timeout: float, body_timeout: float) -> type[HttpToolsProtocol]:
-    """A protocol class for uvicorn (`http=`): `base`'s behaviour, with these read deadlines."""
-    bases: tuple[type, ...] = (
-        (base,) if issubclass(base, DeadlineHttpToolsProtocol) else (DeadlineHttpToolsProtocol, base)
-    )
-    return type(
-        f"Deadline{base.__name__}", bases, {"head_timeout": float(head_timeout), "body_timeout": float(body_timeout)}
-    )
