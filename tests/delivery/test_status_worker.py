@@ -1,4 +1,5 @@
-"""The L4 worker on the outbox engine: the shared circuit breaker (a dead status webhook is left alone), the drain."""
+"""The L4 worker on the outbox engine: the shared circuit breaker (a dead status webhook is left alone), the drain,
+and the portal's participants view showing a sender's status circuit beside its message circuit."""
 
 from __future__ import annotations
 
@@ -11,17 +12,22 @@ import orjson
 import pytest
 from sqlalchemy import Row, Table, select, update
 
+from opendip.accounts.roles import Role
+from opendip.accounts.viewer import Viewer
+from opendip.catalogue import load_catalogue
 from opendip.config import Settings
 from opendip.db.engine import Database
 from opendip.delivery import DeliveryWorker
 from opendip.delivery.breaker import BreakerState
+from opendip.delivery.message_kind import MessageKind
 from opendip.delivery.tables import delivery_breakers, status_breakers
 from opendip.pki.signing import Signer
+from opendip.portal.overview import Overview
 from opendip.status.outbox import StatusKind
 from opendip.status.tables import status_deliveries, status_messages, status_webhooks
 from tests.delivery.conftest import Store
 from tests.delivery.receivers import Hang, Receiver, Reply, standard_response
-from tests.delivery.seed import add_status
+from tests.delivery.seed import add_participant, add_status
 
 pytestmark = pytest.mark.anyio
 SENDER, REPORTER = "1009012345", "2300000900"
@@ -93,6 +99,33 @@ async def test_a_dead_status_webhook_trips_the_breaker_and_is_not_tried_while_op
         rows = conn.execute(status_deliveries.select()).mappings().all()
     assert sum(r["attempts"] for r in rows) == 2, "two attempts opened the circuit; none followed"
     assert {r["state"] for r in rows} == {"pending"}, "an open circuit holds statuses back, it does not fail them"
+
+
+async def test_the_participants_view_shows_each_kinds_circuit_labelled(
+    any_store: Store, signer: Signer, settings: Settings
+) -> None:
+    """A dead status webhook opens the sender's L4 circuit; the portal shows it open beside its closed message one."""
+    db = any_store.db
+    add_participant(db, SENDER)
+    seed_statuses(db, 1)
+    tuned = settings.model_copy(update={"breaker_failure_threshold": 1, "retry_schedule": (0.0,) * 10})
+    worker = DeliveryWorker(db, tuned, signer, kinds=[MessageKind(db, tuned), StatusKind(db)])
+    overview = Overview(db, load_catalogue(), worker, time.time)
+    operator = Viewer("test", Role.MESSAGE_ADMIN, None)
+
+    def circuits() -> list[tuple[str, str, str, int]]:
+        (card,) = [c for c in overview.participants(operator) if c.dip_id == SENDER]
+        return [(b.kind, b.label, b.state, b.consecutive_failures) for b in card.breakers]
+
+    assert circuits() == [("message", "messages", "closed", 0), ("status", "L4 statuses", "closed", 0)]
+    await worker.client.start()
+    try:
+        await worker.run_once()  # the one L4 goes to the discard port: refused, the circuit opens
+    finally:
+        await worker.client.close()
+    assert circuits() == [("message", "messages", "closed", 0), ("status", "L4 statuses", "open", 1)]
+    (card,) = [c for c in overview.participants(operator) if c.dip_id == SENDER]
+    assert card.breakers[1].reopens_in_seconds is not None, "an open circuit says when it probes next"
 
 
 async def test_a_status_webhooks_shared_circuit_opens_after_failures_and_a_probe_closes_it(

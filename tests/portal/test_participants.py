@@ -45,6 +45,12 @@ def test_participants_show_webhooks_certificates_breakers_and_outbox(world: Worl
     assert '<span class="badge b-open">open</span>' in summary_row(text, SUP3)
     assert "after 1 failed batch" in detail(text, SUP3) and "next probe in" in detail(text, SUP3)
     assert '<span class="badge b-closed">closed</span>' in summary_row(text, SUP)
+    # every outbox kind's circuit, labelled: the message webhook's and the L4 status webhook's
+    circuit = re.compile(r'<span class="circuit" data-kind="(\w+)">.*?<small>(.*?)</small>')
+    for dip_id in (SUP, SUP3):
+        kinds = circuit.findall(summary_row(text, dip_id))
+        assert kinds == [("message", "messages"), ("status", "L4 statuses")]
+    assert "Circuit breaker (messages)" in detail(text, SUP3) and "Circuit breaker (L4 statuses)" in detail(text, SUP3)
 
     # outbox numbers open their messages
     pending = numbers(summary_row(text, SUP3))[0]

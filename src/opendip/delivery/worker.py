@@ -141,6 +141,10 @@ class DeliveryWorker:
         lane = self.lanes.get(kind)
         return {} if lane is None else lane.breaker.snapshot()
 
+    def breaker_snapshots(self) -> dict[str, dict[str, BreakerSnapshot]]:
+        """Every kind's circuits (kind name -> recipient -> circuit), in the order the kinds were given."""
+        return {name: lane.breaker.snapshot() for name, lane in self.lanes.items()}
+
     async def _round(self) -> tuple[int, list[asyncio.Task[None]]]:
         now = time.time()
         if now - self._depth_at >= DEPTH_EVERY_SECONDS:

@@ -17,6 +17,7 @@ from opendip.catalogue import Catalogue
 from opendip.core.journal import Inbound, Stage
 from opendip.core.reads import read_engine
 from opendip.db.engine import Database
+from opendip.delivery.attempts import MESSAGE, STATUS
 from opendip.portal import aggregates, filters
 from opendip.portal.dashboard_charts import Charts, dashboard_charts
 from opendip.portal.filters import STATE_CHOICES, JournalFilter, MessageFilter, Outcome, Window
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from opendip.delivery.breaker import BreakerSnapshot
 
 EXPIRY_WARNING_SECONDS = 30 * 86400
+KIND_LABELS = {MESSAGE: "messages", STATUS: "L4 statuses"}
 STAGE_ORDER = {stage.value: index for index, stage in enumerate(Stage)}
 
 
@@ -66,6 +68,10 @@ class CertificateView:
 
 @dataclass(frozen=True)
 class BreakerView:
+    """One circuit of a recipient, labelled by the outbox kind it guards (its message or its L4 status webhook)."""
+
+    kind: str
+    label: str
     state: str
     consecutive_failures: int
     cooldown_seconds: float
@@ -82,7 +88,8 @@ class ParticipantCard:
     webhooks: list[dict[str, object]] = field(default_factory=list)
     certificates: list[CertificateView] = field(default_factory=list)
     outbox: dict[str, Cell] = field(default_factory=dict)
-    breaker: BreakerView | None = None
+    breakers: list[BreakerView] = field(default_factory=list)
+    """Its circuits, one per outbox kind the in-process worker serves; empty when no worker runs here."""
     receiving_stopped: bool = False
     """Deliveries to it are held in the outbox (not lost) until it is started again."""
     sending_stopped: bool = False
@@ -135,9 +142,9 @@ class Overview:
         cards = snapshots_of(self._db, self._snapshot_seconds).get(
             ("participants", viewer.scope), lambda: self.participants(viewer)
         )
-        breakers = self._worker.breaker_snapshot() if self._worker is not None else {}
+        breakers = self._breakers()
         for card in cards.value:  # breakers are the worker's live state, never a snapshot's
-            card.breaker = self._breaker_view(breakers.get(card.dip_id))
+            card.breakers = self._breaker_views(breakers, card.dip_id)
         return cards
 
     @property
@@ -211,7 +218,7 @@ class Overview:
             hooks = aggregates.webhook_rows(conn, dip_ids)
             certs = aggregates.certificate_rows(conn, dip_ids)
             outbox = aggregates.recipient_states(conn, viewer, None, None)
-        breakers = self._worker.breaker_snapshot() if self._worker is not None else {}
+        breakers = self._breakers()
         cards = {
             p["dip_id"]: ParticipantCard(
                 p["dip_id"],
@@ -234,18 +241,34 @@ class Overview:
             for state in STATE_CHOICES:
                 flt = MessageFilter(recipient=dip_id, state=state)
                 card.outbox[state] = messages_cell(counts.get(state, 0), flt)
-            card.breaker = self._breaker_view(breakers.get(dip_id))
+            card.breakers = self._breaker_views(breakers, dip_id)
         return list(cards.values())
 
-    def _breaker_view(self, snapshot: BreakerSnapshot | None) -> BreakerView | None:
-        if snapshot is not None:
-            return BreakerView(
-                snapshot.state.value,
-                snapshot.consecutive_failures,
-                snapshot.cooldown_seconds,
-                snapshot.reopens_in_seconds,
-            )
-        return BreakerView("closed", 0, 0.0, None) if self._worker is not None else None
+    def _breakers(self) -> dict[str, dict[str, BreakerSnapshot]]:
+        """Every outbox kind's circuits in the in-process worker (none where no worker runs here)."""
+        return self._worker.breaker_snapshots() if self._worker is not None else {}
+
+    @staticmethod
+    def _breaker_views(breakers: dict[str, dict[str, BreakerSnapshot]], dip_id: str) -> list[BreakerView]:
+        """A recipient's circuit of each kind; a recipient a kind has no circuit for is closed there."""
+        views = []
+        for kind, circuits in breakers.items():
+            label = KIND_LABELS.get(kind, kind)
+            snapshot = circuits.get(dip_id)
+            if snapshot is None:
+                views.append(BreakerView(kind, label, "closed", 0, 0.0, None))
+            else:
+                views.append(
+                    BreakerView(
+                        kind,
+                        label,
+                        snapshot.state.value,
+                        snapshot.consecutive_failures,
+                        snapshot.cooldown_seconds,
+                        snapshot.reopens_in_seconds,
+                    )
+                )
+        return views
 
 
 def _certificate(row: dict[str, object], now: float) -> CertificateView:
