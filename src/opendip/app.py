@@ -33,7 +33,7 @@ from opendip.config import Settings
 from opendip.core.http import error_answer, framework_refusal
 from opendip.core.loops import Loop
 from opendip.core.perimeter import Perimeter
-from opendip.core.validation import validation_error
+from opendip.core.validation import document_bodies, validation_error
 from opendip.db.engine import Database
 from opendip.db.migrate import upgrade
 from opendip.delivery.attempts import MESSAGE, STATUS
@@ -290,6 +290,7 @@ def create_app(
         pki_public_router,
     ):
         app.include_router(router)
+    document_bodies(app)  # the typed bodies the routes read in dependencies, named in /openapi.json
 
     @app.exception_handler(DipError)
     async def dip_error(request: Request, exc: DipError) -> Response:

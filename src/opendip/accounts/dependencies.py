@@ -29,7 +29,7 @@ from opendip.accounts.web import check_csrf, require_viewer
 from opendip.core import audit
 from opendip.core.audit import Actor
 from opendip.core.http import hub_of
-from opendip.core.validation import Body, parse_body
+from opendip.core.validation import Body, parse_body, reads_body
 from opendip.errors import DipError
 
 if TYPE_CHECKING:
@@ -117,4 +117,4 @@ def _parser(model: type[B]) -> Callable[[Request, Principal], Awaitable[B]]:
     async def parse(request: Request, _: SignedIn) -> B:
         return await parse_body(request, model)
 
-    return parse
+    return reads_body(parse, model)

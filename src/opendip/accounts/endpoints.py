@@ -9,9 +9,10 @@ Secure whenever the hub is served over HTTPS or runs in production mode.
 from __future__ import annotations
 
 import secrets
+from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from opendip.accounts.admin_http import answer, run
@@ -20,7 +21,7 @@ from opendip.accounts.sessions import LOGIN_CSRF_COOKIE, SESSION_COOKIE, same_to
 from opendip.accounts.templating import page
 from opendip.accounts.web import check_csrf, check_origin, cookie_secure, source_of, viewer_of
 from opendip.core.http import hub_of
-from opendip.core.validation import parse_body
+from opendip.core.validation import parse_body, reads_body
 from opendip.errors import DipError, Msg
 
 router = APIRouter(tags=["accounts"], include_in_schema=False)
@@ -98,14 +99,20 @@ async def logout(request: Request) -> Response:
     return response
 
 
-@api.post("/session")
-async def open_session(request: Request) -> Response:
-    """For scripts and tests: sign in with JSON; answers the CSRF token to send as X-CSRF-Token."""
+async def _session_body(request: Request) -> SessionBody:
+    """The sign-in body, read only once it is JSON and comes from this site (or from no page at all)."""
     if (request.headers.get("content-type") or "").split(";")[0].strip() != "application/json":
         raise DipError(Msg.UNSUPPORTED_MEDIA_TYPE, "sign in with Content-Type: application/json")
     check_origin(request)
+    return await parse_body(request, SessionBody)
+
+
+@api.post("/session")
+async def open_session(
+    request: Request, data: Annotated[SessionBody, Depends(reads_body(_session_body, SessionBody))]
+) -> Response:
+    """For scripts and tests: sign in with JSON; answers the CSRF token to send as X-CSRF-Token."""
     access = hub_of(request).access
-    data = await parse_body(request, SessionBody)
     signed = await run(access.users.sign_in, data.username, data.password, source_of(request))
     session = await run(access.sessions.open, signed.user_id, signed.username, source_of(request))
     response = answer(

@@ -8,15 +8,22 @@ FastAPI's own `RequestValidationError`, so the one app-level handler answers
 both our bodies and FastAPI's path and query checks: 400 MSG1001 whose help
 names each JSON path and its rule (`$.webhook: required`), never a 500 and
 never FastAPI's default 422.
+
+A body is read by a dependency (after the caller is known, for the admin
+routes), which FastAPI cannot see into; `document_bodies` names each such
+route's model in the app's OpenAPI document (`/openapi.json`, and through it
+the exported `/docs/openapi.json`), so clients and schemathesis see the bodies.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
-from fastapi import Request
+from fastapi import FastAPI, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from opendip.core import jsonbody
@@ -59,6 +66,69 @@ async def parse_body(request: Request, model: type[B], limit: int = MAX_BODY) ->
         return model.model_validate(data)
     except ValidationError as exc:
         raise RequestValidationError(_body_errors(exc, model)) from None
+
+
+BodyReader = Callable[..., Awaitable[Any]]
+_MODEL = "body_model"
+_REF = "#/components/schemas/{model}"
+
+
+def reads_body(reader: BodyReader, model: type[Body]) -> BodyReader:
+    """Mark a dependency as the one that reads `model` from the request, for `document_bodies`."""
+    setattr(reader, _MODEL, model)
+    return reader
+
+
+def document_bodies(app: FastAPI) -> None:
+    """Name each route's body model in the app's OpenAPI document (routes read their bodies in dependencies).
+
+    The route's operation gets a `requestBody` naming the model (FastAPI merges a route's `openapi_extra`
+    into its operation), and the document's components get the model's schema and those it nests.
+    """
+    models: dict[str, type[Body]] = {}
+    for route in _api_routes(app.routes):
+        model = _body_model(route.dependant)
+        if model is None:
+            continue
+        models[model.__name__] = model
+        required = any(field.is_required() for field in model.model_fields.values())
+        body = {"$ref": _REF.format(model=model.__name__)}
+        extra = {"requestBody": {"required": required, "content": {"application/json": {"schema": body}}}}
+        route.openapi_extra = {**(route.openapi_extra or {}), **extra}
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        known = app.openapi_schema
+        document = build()
+        if document is not known:  # built afresh: add the bodies' schemas
+            schemas = document.setdefault("components", {}).setdefault("schemas", {})
+            for name, model in models.items():
+                schema = model.model_json_schema(by_alias=True, ref_template=_REF)
+                for nested_name, nested in schema.pop("$defs", {}).items():
+                    schemas.setdefault(nested_name, nested)
+                schemas[name] = schema
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _api_routes(routes: Sequence[Any]) -> Iterator[APIRoute]:
+    """Every API route, also inside routers the app includes lazily (FastAPI keeps the router whole)."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            yield from _api_routes(inner.routes)
+
+
+def _body_model(dependant: Dependant) -> type[Body] | None:
+    """The body model some dependency of the route reads, if any."""
+    for dependency in dependant.dependencies:
+        model = getattr(dependency.call, _MODEL, None) or _body_model(dependency)
+        if model is not None:
+            return model
+    return None
 
 
 def checked(model: type[B], data: dict[str, Any]) -> B:

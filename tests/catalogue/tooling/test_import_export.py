@@ -134,6 +134,28 @@ def test_export_has_every_channel_and_event(catalogue: Catalogue, exported: dict
     assert exported["components"]["schemas"]["DT-020N-SubText"]["nullable"] is True
 
 
+def test_export_names_the_admin_routes_bodies(exported: dict) -> None:
+    """The admin API reads its typed bodies in dependencies; the document still names each one."""
+    paths, schemas = exported["paths"], exported["components"]["schemas"]
+    named = {
+        ("/admin/participants", "post"): ("ParticipantCreate", True),
+        ("/admin/participants/{dip_id}", "patch"): ("ParticipantUpdate", False),
+        ("/admin/users", "post"): ("UserCreate", True),
+        ("/admin/session", "post"): ("SessionBody", True),
+        ("/admin/certificates/{fingerprint}/revoke", "post"): ("Revoke", False),
+        ("/admin/governance/change-requests", "post"): ("RaiseRequest", True),
+        ("/admin/testing/defects", "post"): ("Defect", True),
+    }
+    for (path, method), (model, required) in named.items():
+        body = paths[path][method]["requestBody"]
+        assert body["content"]["application/json"]["schema"] == {"$ref": f"#/components/schemas/{model}"}, path
+        assert body["required"] is required, path
+        assert schemas[model]["additionalProperties"] is False, "unknown keys are refused, as the hub does"
+    create = schemas["ParticipantCreate"]
+    assert {"dipId", "role", "name"} <= set(create["required"]) and "dcpFor" in create["properties"]
+    assert "requestBody" not in paths["/admin/participants/{dip_id}/suspend"]["post"], "no body, none named"
+
+
 def test_export_then_import_gives_the_same_catalogue_but_roles(
     catalogue: Catalogue, exported: dict, tmp_path: Path
 ) -> None:
