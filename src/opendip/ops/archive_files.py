@@ -42,6 +42,11 @@ class ArchiveManifest:
     to_at: float
     created_at: float
 
+    def row(self) -> dict[str, Any]:
+        """The manifest as a row of retention_archives (its columns but the state ones)."""
+        fields = ("kind", "file", "sha256", "bytes", "rows", "first_id", "last_id", "from_at", "to_at", "created_at")
+        return {name: getattr(self, name) for name in fields}
+
     def save(self, directory: Path) -> None:
         (directory / (self.file + MANIFEST)).write_bytes(orjson.dumps(asdict(self), option=orjson.OPT_INDENT_2))
 

@@ -26,6 +26,10 @@ RETENTION_DAYS = Gauge("opendip_retention_period_days", "Configured retention pe
 RETENTION_LONGEST_WRITE = Gauge(
     "opendip_retention_longest_write_seconds", "Longest purge transaction of the last run (the ingest pause)", ["kind"]
 )
+JOURNAL_DAYS_AHEAD = Gauge(
+    "opendip_journal_partition_days_ahead",
+    "Days after today whose journal partition already exists (PostgreSQL; the loop keeps 7)",
+)
 
 
 def publish(months: list[MonthAvailability], maintenance: bool, last_backup: float | None) -> None:

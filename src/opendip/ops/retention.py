@@ -7,6 +7,11 @@ each batch its own short transaction, so ingest waits at most one small
 delete (the longest is recorded as `longest_write_ms`). A crash between the
 two leaves an archive whose rows are still stored: the next run archives them
 again, so nothing is ever deleted that no archive holds.
+
+On PostgreSQL the journal is partitioned by day: its old days are archived and
+dropped whole first (opendip.ops.retention_days), at a cost that does not grow
+with the table, and its cutoff is taken back to a day's start; row deletes are
+left for the rows no day partition holds (legacy, default) and held days.
 """
 
 from __future__ import annotations
@@ -24,9 +29,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from opendip.config import Settings
 from opendip.core.reads import read_engine
 from opendip.core.tables import retention_archives
+from opendip.db import journal_days
 from opendip.db.engine import Database
 from opendip.ops import archive_files
 from opendip.ops.archive_files import ArchiveManifest, ArchiveWriter
+from opendip.ops.retention_days import DayRetention
 from opendip.ops.retention_kinds import KINDS, RESTORE_ORDER, START, TABLES, Candidate, Kind, oldest, raise_floor
 from opendip.ops.tables import retention_runs
 
@@ -50,6 +57,8 @@ class RunResult:
     purge_ms: float = 0.0
     """All delete transactions together (the purge's share of the run, archiving aside)."""
     archives: list[str] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
+    """Journal partitions dropped whole (PostgreSQL): each an old day, archived first."""
     seconds: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
@@ -82,6 +91,9 @@ class RetentionService:
 
     def run_kind(self, kind: Kind, cutoff: float) -> RunResult:
         started = self.clock()
+        by_day = kind.name == "journal" and self._journal_by_day()
+        if by_day:  # whole days only: the day the cutoff falls in goes whole on a later run
+            cutoff = float(journal_days.day_of(cutoff) * journal_days.DAY)
         result = RunResult(kind.name, cutoff)
         batch = max(1, self.settings.retention_batch)
         cursor: tuple[float, int] | None = START
@@ -89,6 +101,8 @@ class RetentionService:
         waiting: list[Candidate] = []
         error: str | None = None
         try:
+            if by_day:
+                self._drop_days(cutoff, result)
             while cursor is not None:
                 with read_engine(self.db).connect() as conn:
                     found, cursor = kind.candidates(conn, cutoff, cursor, batch)
@@ -104,6 +118,8 @@ class RetentionService:
                 if writer is not None and (cursor is None or writer.rows >= self.settings.retention_archive_rows):
                     self._archive_then_purge(kind, writer, waiting, cutoff, result)
                     writer, waiting = None, []
+            if by_day:
+                result.dropped.extend(self._days().drop_passed_legacy(cutoff))
         except Exception as exc:
             if writer is not None:
                 writer.abort()
@@ -112,8 +128,26 @@ class RetentionService:
         finally:
             result.seconds = round(self.clock() - started, 3)
             self._record_run(result, started, error)
-        log.info("retention run", **{k: v for k, v in result.as_dict().items() if k != "archives"})
+        log.info("retention run", **{k: v for k, v in result.as_dict().items() if k not in ("archives", "dropped")})
         return result
+
+    def _journal_by_day(self) -> bool:
+        with self.db.engine.connect() as conn:
+            return journal_days.is_partitioned(conn)
+
+    def _days(self) -> DayRetention:
+        rows, batch = self.settings.retention_archive_rows, self.settings.retention_batch
+        return DayRetention(self.db, self.directory, rows, batch, self.clock)
+
+    def _drop_days(self, cutoff: float, result: RunResult) -> None:
+        days = self._days().run(cutoff)
+        result.archived += days.archived
+        result.purged += days.purged
+        result.archive_bytes += days.archive_bytes
+        result.longest_write_ms = max(result.longest_write_ms, days.longest_write_ms)
+        result.purge_ms += days.purge_ms
+        result.archives.extend(days.archives)
+        result.dropped.extend(days.days)
 
     def _archive_then_purge(
         self, kind: Kind, writer: ArchiveWriter, waiting: list[Candidate], cutoff: float, result: RunResult
@@ -122,7 +156,7 @@ class RetentionService:
         with self.db.begin() as conn:
             archive_id = conn.execute(
                 retention_archives.insert()
-                .values(**_archive_row(manifest), purged=0, status="written")
+                .values(**manifest.row(), purged=0, status="written")
                 .returning(retention_archives.c.id)
             ).scalar_one()
         purged = 0
@@ -239,11 +273,6 @@ class RetentionService:
                 update(retention_archives).where(retention_archives.c.file == manifest.file).values(status="restored")
             )
         return {"archive": manifest.file, "kind": manifest.kind, "rows": manifest.rows, "inserted": inserted}
-
-
-def _archive_row(manifest: ArchiveManifest) -> dict[str, Any]:
-    fields = ("kind", "file", "sha256", "bytes", "rows", "first_id", "last_id", "from_at", "to_at", "created_at")
-    return {name: getattr(manifest, name) for name in fields}
 
 
 def _insert_missing(conn: Connection, table: str, rows: list[dict[str, Any]]) -> int:

@@ -2,7 +2,8 @@
 
 Every process reads the maintenance window and probes health (an API node
 must refuse sends and counts as the hub serving); backups run only where
-deliveries run, one at a time across a deployment.
+deliveries run, one at a time across a deployment, and so does the loop that
+makes the journal's day partitions ahead (PostgreSQL).
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from opendip.db.engine import Database
 from opendip.ops import metrics
 from opendip.ops.maintenance import Hook, MaintenanceState
 from opendip.ops.service import OpsService
-from opendip.ops.tasks import BackupSchedule, RetentionSchedule
+from opendip.ops.tasks import BackupSchedule, JournalDaysAhead, RetentionSchedule
 
 log = structlog.get_logger(__name__)
+JOURNAL_DAYS_CHECK = 600.0
+"""Seconds between checks that the journal's next days have their partitions (a catalogue read)."""
 
 
 class OpsParts:
@@ -40,6 +43,8 @@ class OpsParts:
         self.maintenance = MaintenanceState(self.service, on_hold, on_resume)
         self.backups = BackupSchedule(settings, db)
         self.retention = RetentionSchedule(settings, db)
+        self.journal_days = JournalDaysAhead(db)
+        self.db = db
         self.background = background
         self._loops: list[Loop] = []
         interval = settings.backup_interval_seconds
@@ -54,6 +59,8 @@ class OpsParts:
             jobs.append(("backups", self.backups.step, self._backup_check))
         if self.background and self.settings.retention_interval_seconds > 0:
             jobs.append(("retention", self.retention.step, min(60.0, self.settings.retention_interval_seconds)))
+        if self.background and not self.db.is_sqlite:
+            jobs.append(("journal-days", self.journal_days.step, JOURNAL_DAYS_CHECK))
         for name, step, interval in jobs:
             loop = Loop(f"ops-{name}", step, interval)
             loop.start()

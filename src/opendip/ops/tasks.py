@@ -1,4 +1,4 @@
-"""Background operations work: the backup schedule and the retention schedule.
+"""Background operations work: the backup schedule, the retention schedule, the journal's days ahead.
 
 Each job is a step that decides for itself whether it is due, so the loop
 around it only needs a short, fixed interval, and a restart never resets the
@@ -15,7 +15,9 @@ from collections.abc import Callable
 import structlog
 
 from opendip.config import Settings
+from opendip.db import journal_days
 from opendip.db.engine import Database
+from opendip.ops import metrics
 from opendip.ops.backups import BackupService
 from opendip.ops.locks import exclusive
 from opendip.ops.retention import RetentionService
@@ -23,6 +25,7 @@ from opendip.ops.retention import RetentionService
 log = structlog.get_logger(__name__)
 BACKUP_LOCK = 0x0B4C  # one scheduled backup at a time across a PostgreSQL deployment's processes
 RETENTION_LOCK = 0x0B4D  # one retention run at a time, likewise
+JOURNAL_DAYS_LOCK = 0x0B4E  # one node making the journal's partitions at a time
 
 
 class BackupSchedule:
@@ -80,6 +83,34 @@ class RetentionSchedule:
                 return False
             self.service.run()
         return True
+
+    async def step(self) -> None:
+        await asyncio.to_thread(self.step_blocking)
+
+
+class JournalDaysAhead:
+    """Keeps the journal's day partitions `journal_days.AHEAD` days ahead of today (PostgreSQL, one node at a
+    time), so the default partition stays empty; publishes how many days ahead exist."""
+
+    def __init__(self, db: Database, clock: Callable[[], float] = time.time) -> None:
+        self.db = db
+        self.clock = clock
+
+    def step_blocking(self) -> list[str]:
+        """One check; the partitions made."""
+        with self.db.engine.connect() as conn:
+            if not journal_days.is_partitioned(conn):
+                return []
+        made: list[str] = []
+        with exclusive(self.db, JOURNAL_DAYS_LOCK) as mine:
+            if mine:
+                with self.db.begin() as conn:
+                    made = journal_days.ensure_ahead(conn, self.clock())
+        if made:
+            log.info("journal partitions made", partitions=made)
+        with self.db.engine.connect() as conn:
+            metrics.JOURNAL_DAYS_AHEAD.set(journal_days.days_ahead(conn, self.clock()))
+        return made
 
     async def step(self) -> None:
         await asyncio.to_thread(self.step_blocking)

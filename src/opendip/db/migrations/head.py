@@ -4,9 +4,10 @@ Replaying every migration on an empty store builds the same schema as creating
 the tables from the SQLAlchemy metadata, only slower (SQLite's batch mode copies
 tables again and again). A fresh store is therefore created from the metadata,
 with the database-level rules the migrations add beyond it (the audit log's
-append-only triggers), and stamped at the head revision; a store with tables goes
-through Alembic as before. tests/test_db_head_schema.py proves both roads end in
-the same schema on SQLite and PostgreSQL.
+append-only triggers; on PostgreSQL the journal partitioned by day), and
+stamped at the head revision; a store with tables goes through Alembic as
+before. tests/test_db_head_schema.py proves both roads end in the same schema
+on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy import Connection, MetaData, inspect
 # Every domain declares its tables in its own tables.py on the one Base; importing them gives the whole schema.
 from opendip.accounts import tables as _accounts  # noqa: F401
 from opendip.core import tables as _core  # noqa: F401
+from opendip.db import journal_days
 from opendip.db.models import Base
 from opendip.delivery import tables as _delivery  # noqa: F401
 from opendip.environments import tables as _environments  # noqa: F401
@@ -77,6 +79,8 @@ def create_head(conn: Connection, scripts: ScriptDirectory) -> None:
         _newest_last(conn)
     for statement in _PG_RULES if conn.dialect.name == "postgresql" else _SQLITE_RULES:
         conn.exec_driver_sql(statement)
+    if conn.dialect.name == "postgresql":  # the journal by day, as migration 0019 leaves it
+        journal_days.partition_by_day(conn)
     MigrationContext.configure(conn).stamp(scripts, "head")
 
 
