@@ -246,6 +246,43 @@ def test_management_forms_register_a_participant_and_show_its_secrets_once(site:
         assert certificates.status_code == 200 and "Certificate expiry" in certificates.text
 
 
+def test_a_refused_management_form_answers_the_portals_error_page(site: Site) -> None:
+    """Forms are allowed by the admin API's permission dependency: a page for a browser, audited, never a 500."""
+    with site.browser() as browser:
+        assert login(browser, "acme-audit").status_code == 303
+        page = browser.get("/manage/participants")
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert csrf is not None
+        refusals = {
+            "register": browser.post(
+                "/manage/participants",
+                data={"csrf_token": csrf.group(1), "dip_id": "6600000009", "role": "SUP", "name": "Not mine to add"},
+            ),
+            "rotate": browser.post(f"/manage/participants/{SUP}/rotate-key", data={"csrf_token": csrf.group(1)}),
+            "other organisation": browser.get(f"/manage/participants/{LDSO}"),
+            "release": browser.post("/manage/releases", data={"csrf_token": csrf.group(1), "action": "rollback"}),
+        }
+        for what, refused in refusals.items():
+            assert refused.status_code == 403, (what, refused.status_code)
+            assert refused.headers["content-type"].startswith("text/html"), (what, refused.text[:200])
+            assert "<h1>Not allowed</h1>" in refused.text and 'class="who"' in refused.text, what
+        assert "needs the participants:manage permission" in refusals["register"].text
+        assert f"{LDSO} does not belong to your organisation" in refusals["other organisation"].text
+        forged = browser.post(f"/manage/participants/{SUP}/rotate-key", data={"csrf_token": "forged"})
+        assert forged.status_code == 403 and "CSRF" in forged.text, "the form's token is checked before the role"
+    with site.browser() as browser:
+        assert login(browser, "acme-msgs").status_code == 303
+        audit = browser.get("/manage/audit")
+        assert audit.status_code == 403 and audit.headers["content-type"].startswith("text/html")
+        assert "<h1>Not allowed</h1>" in audit.text and "needs the audit:read permission" in audit.text
+    log = site.operator.get("/admin/audit?limit=1000").json()
+    refused_here = {
+        (e["action"], e["target"]) for e in log if e["outcome"] == "refused" and e["actor"] == "user:acme-audit"
+    }
+    assert ("participant.create", "participant.create") in refused_here
+    assert ("participant.rotate-key", f"participant:{SUP}") in refused_here
+
+
 def test_numbers_in_query_strings_are_ascii_digits_only(site: Site) -> None:
     """`?limit=` an Arabic-Indic one (U+0661) was taken as 1: int() reads any script's digits, '_' and blanks."""
     for bad in ("\u0661", "1_0", " 5", "5 ", "+5", "0x10", "1e3", "9" * 40, "0", "1001"):

@@ -15,6 +15,7 @@ the principal (`admin_body`) is read only once the caller is known.
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -87,17 +88,32 @@ async def signed_in(request: Request) -> Principal:
 SignedIn = Annotated[Principal, Depends(signed_in)]
 
 
-def allowed_to(permission: Permission, action: str = "", *, scoped: bool = False) -> Any:
+Establish = Callable[[Request], Awaitable[Principal]]
+"""How a route's caller is established: `signed_in` for the API, the page or portal rule for their forms."""
+
+
+def allowed_to(permission: Permission, action: str = "", *, scoped: bool = False, via: Establish = signed_in) -> Any:
     """A dependency yielding the principal once `permission` is held (on the path's `dip_id` when `scoped`).
 
     `action` names the refusal in the audit log; `{name}` in it is filled from the path, e.g. `{verb}`.
+    `via` establishes the caller first: the admin API's `signed_in`, or a page's (accounts/pages.py), so
+    pages and API refuse alike and the one app-level handler answers (a page for a browser, JSON otherwise).
     """
 
-    async def check(request: Request, who: SignedIn) -> Principal:
+    async def check(request: Request, who: Principal) -> Principal:
         dip_id = request.path_params["dip_id"] if scoped else None
         await who.may(permission, dip_id, action=action.format_map(request.path_params))
         return who
 
+    check.__signature__ = inspect.Signature(  # type: ignore[attr-defined]  # `via` is this call's own
+        [
+            inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request),
+            inspect.Parameter(
+                "who", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Annotated[Principal, Depends(via)]
+            ),
+        ],
+        return_annotation=Principal,
+    )
     return Depends(check)
 
 

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from opendip.accounts.admin_http import run
+from opendip.accounts.dependencies import Principal, allowed_to
 from opendip.accounts.roles import ORGANISATION_ROLES, Permission, Role
 from opendip.accounts.templating import page
 from opendip.accounts.viewer import Viewer
-from opendip.accounts.web import check_csrf, viewer_of
+from opendip.accounts.web import SAFE_METHODS, check_csrf, viewer_of
 from opendip.core import audit
 from opendip.core.http import hub_of
 from opendip.errors import DipError
@@ -41,6 +42,23 @@ async def form_of(request: Request, viewer: Viewer) -> dict[str, str]:
     data = {key: str(value) for key, value in form.items()}
     check_csrf(request, viewer, data.get("csrf_token"))
     return data
+
+
+async def page_principal(request: Request) -> Principal:
+    """The caller of a management page: signed in (else sent to /login), a posted form carrying its CSRF token."""
+    viewer = await page_viewer(request)
+    if request.method.upper() not in SAFE_METHODS:
+        await form_of(request, viewer)
+    return Principal(hub_of(request), viewer)
+
+
+def on_page(permission: Permission, action: str = "", *, scoped: bool = False) -> Any:
+    """The admin API's permission dependency for a management page: a refusal is audited and answered as a page."""
+    return allowed_to(permission, action, scoped=scoped, via=page_principal)
+
+
+PageReader = Annotated[Principal, on_page(Permission.READ)]
+"""A management page any role that reads may open."""
 
 
 def problem(exc: DipError) -> dict[str, Any]:
@@ -105,13 +123,8 @@ async def enable_user(username: str, verb: str, request: Request) -> Response:
 
 
 @router.get("/audit")
-async def audit_page(request: Request) -> Response:
-    viewer = await page_viewer(request)
-    hub = hub_of(request)
-    try:
-        viewer.require(Permission.READ_AUDIT)
-    except DipError as exc:
-        return page(request, "audit.html", exc.http_status, viewer=viewer, nav="audit", entries=[], error=problem(exc))
+async def audit_page(request: Request, who: Annotated[Principal, on_page(Permission.READ_AUDIT)]) -> Response:
+    viewer, hub = who.viewer, who.hub
     organisation = None if viewer.hub_wide else viewer.organisation_id
     rows = await run(audit.visible_entries, hub.db, organisation, viewer.dip_ids, since=None, limit=500)
     return page(request, "audit.html", viewer=viewer, nav="audit", entries=rows)

@@ -1,6 +1,8 @@
 """Portal pages for governance: the change-request register, one CR, and catalogue releases.
 
-Forms post back with the session's CSRF token and call the same services as
+Forms post back with the session's CSRF token; who may open or post a page is
+the admin API's permission dependency (`on_page`), refused by the app's one
+error handler. Forms call the same services as
 the API and the CLI, so refusals read the same everywhere: an illegal move
 shows the moves that are allowed and who may make them.
 """
@@ -8,7 +10,7 @@ shows the moves that are allowed and who may make them.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -16,7 +18,8 @@ from jinja2 import ChoiceLoader, FileSystemLoader
 from starlette.templating import Jinja2Templates
 
 from opendip.accounts.admin_http import run
-from opendip.accounts.pages import form_of, page_viewer, problem
+from opendip.accounts.dependencies import Principal
+from opendip.accounts.pages import PageReader, form_of, on_page, problem
 from opendip.accounts.roles import Permission
 from opendip.accounts.templating import TEMPLATES as ACCOUNT_TEMPLATES
 from opendip.accounts.templating import utc
@@ -48,7 +51,6 @@ def _page(request: Request, name: str, viewer: Viewer, status: int = 200, **cont
 
 
 async def _register(request: Request, viewer: Viewer, status: int = 200, **context: Any) -> Response:
-    viewer.require(Permission.READ)
     governance = hub_of(request).governance
     process = governance.requests.process
     return _page(
@@ -66,13 +68,13 @@ async def _register(request: Request, viewer: Viewer, status: int = 200, **conte
 
 
 @router.get("/governance")
-async def register_page(request: Request) -> Response:
-    return await _register(request, await page_viewer(request))
+async def register_page(request: Request, who: PageReader) -> Response:
+    return await _register(request, who.viewer)
 
 
 @router.post("/governance")
-async def raise_from_page(request: Request) -> Response:
-    viewer = await page_viewer(request)
+async def raise_from_page(request: Request, who: PageReader) -> Response:
+    viewer = who.viewer
     governance = hub_of(request).governance
     try:
         form = await form_of(request, viewer)
@@ -85,7 +87,6 @@ async def raise_from_page(request: Request) -> Response:
 
 
 async def _detail(request: Request, viewer: Viewer, ref: str, status: int = 200, **context: Any) -> Response:
-    viewer.require(Permission.READ)
     governance = hub_of(request).governance
     try:
         cr = await run(governance.requests.get, ref.upper())
@@ -105,13 +106,13 @@ async def _detail(request: Request, viewer: Viewer, ref: str, status: int = 200,
 
 
 @router.get("/governance/{ref}")
-async def detail_page(request: Request, ref: str) -> Response:
-    return await _detail(request, await page_viewer(request), ref)
+async def detail_page(request: Request, ref: str, who: PageReader) -> Response:
+    return await _detail(request, who.viewer, ref)
 
 
 @router.post("/governance/{ref}")
-async def act_on_request(request: Request, ref: str) -> Response:
-    viewer = await page_viewer(request)
+async def act_on_request(request: Request, ref: str, who: PageReader) -> Response:
+    viewer = who.viewer
     requests = hub_of(request).governance.requests
     ref = ref.upper()
     try:
@@ -132,7 +133,6 @@ async def act_on_request(request: Request, ref: str) -> Response:
 
 
 async def _releases(request: Request, viewer: Viewer, status: int = 200, **context: Any) -> Response:
-    viewer.require(Permission.READ)
     releases = hub_of(request).governance.releases
     return _page(
         request,
@@ -150,18 +150,19 @@ async def _releases(request: Request, viewer: Viewer, status: int = 200, **conte
 
 
 @router.get("/releases")
-async def releases_page(request: Request) -> Response:
-    return await _releases(request, await page_viewer(request))
+async def releases_page(request: Request, who: PageReader) -> Response:
+    return await _releases(request, who.viewer)
 
 
 @router.post("/releases")
-async def release_action(request: Request) -> Response:
-    viewer = await page_viewer(request)
+async def release_action(
+    request: Request, who: Annotated[Principal, on_page(Permission.MANAGE_PARTICIPANTS, "release.manage")]
+) -> Response:
+    viewer = who.viewer
     governance = hub_of(request).governance
     report = None
     try:
         form = await form_of(request, viewer)
-        viewer.require(Permission.MANAGE_PARTICIPANTS)
         action, environment = form.get("action"), form.get("environment", "")
         if action == "rollback":
             await run(governance.releases.rollback, viewer.actor, environment)

@@ -1,6 +1,8 @@
 """Management pages (portal forms) for participants and their certificates.
 
-Each form posts back with the session's CSRF token; each action calls the
+Each form posts back with the session's CSRF token, and is allowed by the
+admin API's own permission dependency (`on_page`): a refusal is audited and
+answered by the app's one error handler. Each action calls the
 same service the CLI and the admin API call, so the rules, the audit entries
 and the error texts are the same whichever way a change is made. Secrets
 (a new API key, a generated private key) appear once, on the page that
@@ -9,13 +11,14 @@ answers the form, and are never stored or logged.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from opendip.accounts.admin_http import change, run
-from opendip.accounts.pages import form_of, page_viewer, problem
+from opendip.accounts.dependencies import Principal
+from opendip.accounts.pages import form_of, on_page, page_principal, page_viewer, problem
 from opendip.accounts.roles import Permission
 from opendip.accounts.templating import page
 from opendip.accounts.viewer import Viewer
@@ -69,12 +72,12 @@ async def list_page(request: Request) -> Response:
 
 
 @router.post("/participants")
-async def create(request: Request) -> Response:
-    viewer = await page_viewer(request)
-    hub = hub_of(request)
+async def create(
+    request: Request, who: Annotated[Principal, on_page(Permission.MANAGE_PARTICIPANTS, "participant.create")]
+) -> Response:
+    viewer, hub = who.viewer, who.hub
     try:
         form = await form_of(request, viewer)
-        viewer.require(Permission.MANAGE_PARTICIPANTS)
         created = await change(
             hub,
             hub.participants.add,
@@ -114,27 +117,30 @@ async def _detail_page(request: Request, viewer: Viewer, dip_id: str, status: in
 
 
 @router.get("/participants/{dip_id}")
-async def detail(dip_id: str, request: Request) -> Response:
-    try:
-        viewer = await page_viewer(request)
-        viewer.require(Permission.READ, dip_id)
-    except DipError as exc:
-        return await _list_page(request, viewer, exc.http_status, error=problem(exc))
+async def detail(
+    dip_id: str, request: Request, who: Annotated[Principal, on_page(Permission.READ, scoped=True)]
+) -> Response:
+    viewer = who.viewer
     try:
         return await _detail_page(request, viewer, dip_id)
     except DipError as exc:
         return await _list_page(request, viewer, exc.http_status, error=problem(exc))
 
 
+async def may_act(dip_id: str, action: str, who: Annotated[Principal, Depends(page_principal)]) -> Principal:
+    """The page's caller, once the action exists and they may take it on this participant (audited when not)."""
+    permission = _ACTIONS.get(action)
+    if permission is None:
+        raise DipError(Msg.NOT_FOUND, f"no action {action!r}")
+    await who.may(permission, dip_id, action=f"participant.{action}")
+    return who
+
+
 @router.post("/participants/{dip_id}/{action}")
-async def act(dip_id: str, action: str, request: Request) -> Response:
-    viewer = await page_viewer(request)
+async def act(dip_id: str, action: str, request: Request, who: Annotated[Principal, Depends(may_act)]) -> Response:
+    viewer = who.viewer
     try:
         form = await form_of(request, viewer)
-        permission = _ACTIONS.get(action)
-        if permission is None:
-            raise DipError(Msg.NOT_FOUND, f"no action {action!r}")
-        viewer.require(permission, dip_id)
         notice, secrets = await _perform(request, viewer, dip_id, action, form)
     except DipError as exc:
         try:

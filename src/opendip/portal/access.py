@@ -18,13 +18,16 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import replace
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import HTTPException, Request
 
-from opendip.accounts.roles import Role
+from opendip.accounts.admin_http import run
+from opendip.accounts.dependencies import Principal, allowed_to
+from opendip.accounts.roles import Permission, Role
 from opendip.accounts.viewer import Viewer
-from opendip.accounts.web import source_of, viewer_of
+from opendip.accounts.web import SAFE_METHODS, check_csrf, source_of, viewer_of
 from opendip.core.http import hub_of
 from opendip.errors import DipError, Msg
 
@@ -69,3 +72,17 @@ def current_viewer(request: Request) -> Viewer:
         target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""), safe="/?=&")
         raise HTTPException(status_code=303, headers={"Location": f"/login?next={target}"})
     raise DipError(Msg.NOT_SIGNED_IN, "sign in at /login (or send the operator token) to use the portal")
+
+
+async def portal_principal(request: Request) -> Principal:
+    """The portal's caller by the rules above; a posted form must carry the session's CSRF token."""
+    viewer = await run(current_viewer, request)
+    if request.method.upper() not in SAFE_METHODS:
+        token = (await request.form()).get("csrf_token")
+        check_csrf(request, viewer, token if isinstance(token, str) else None)
+    return Principal(hub_of(request), viewer)
+
+
+def portal_allowed_to(permission: Permission, action: str = "") -> Any:
+    """The admin API's permission dependency for a portal action: refusals audited, answered by the one handler."""
+    return allowed_to(permission, action, via=portal_principal)

@@ -8,22 +8,21 @@ follows the requeue jobs live (it reloads itself while they run, no script).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import parse_qs, urlencode
 
 import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
+from opendip.accounts.dependencies import Principal
 from opendip.accounts.roles import Permission
-from opendip.accounts.viewer import Viewer
-from opendip.accounts.web import check_csrf
 from opendip.core.archives import refuse_purged_range
 from opendip.core.http import hub_of
 from opendip.core.reads import read_engine
 from opendip.errors import DipError, Msg
 from opendip.portal import filters
-from opendip.portal.access import current_viewer
+from opendip.portal.access import current_viewer, portal_allowed_to
 from opendip.portal.curl import curl_command
 from opendip.portal.endpoints import _render, _service
 from opendip.portal.filters import MessageFilter
@@ -37,10 +36,8 @@ def _requeues(request: Request) -> PortalRequeues:
     return PortalRequeues(hub.db, hub.status.requeue)
 
 
-def _may_requeue(viewer: Viewer) -> None:
-    if not viewer.can(Permission.MANAGE_MESSAGES):
-        needs = Permission.MANAGE_MESSAGES.value
-        raise DipError(Msg.PERMISSION_DENIED, f"{viewer.role.label} may not requeue (needs the {needs} permission)")
+Requeuer = Annotated[Principal, portal_allowed_to(Permission.MANAGE_MESSAGES, "portal.requeue")]
+"""A Message Admin (or the operator): who may requeue from the portal."""
 
 
 def _search(text: str) -> tuple[MessageFilter, str]:
@@ -58,10 +55,9 @@ def _refuse_purged(request: Request, flt: MessageFilter) -> None:
 
 
 @router.get("/requeue")
-def confirm_requeue(request: Request) -> Response:
+def confirm_requeue(request: Request, who: Requeuer) -> Response:
     """What a requeue of this search would re-send, counted, with the button that does it."""
-    viewer = current_viewer(request)
-    _may_requeue(viewer)
+    viewer = who.viewer
     flt, search = _search(request.url.query)
     _refuse_purged(request, flt)
     targets = _requeues(request).targets(viewer, flt)
@@ -71,11 +67,9 @@ def confirm_requeue(request: Request) -> Response:
 
 
 @router.post("/requeue")
-async def requeue(request: Request) -> Response:
-    viewer = current_viewer(request)
+async def requeue(request: Request, who: Requeuer) -> Response:
+    viewer = who.viewer
     form = {key: str(value) for key, value in (await request.form()).items()}
-    check_csrf(request, viewer, form.get("csrf_token"))
-    _may_requeue(viewer)
     flt, search = _search(form.get("search", ""))
     requeues = _requeues(request)
     import anyio

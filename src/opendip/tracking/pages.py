@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -17,7 +17,8 @@ from jinja2 import ChoiceLoader, FileSystemLoader
 from starlette.templating import Jinja2Templates
 
 from opendip.accounts.admin_http import run
-from opendip.accounts.pages import form_of, page_viewer, problem
+from opendip.accounts.dependencies import Principal
+from opendip.accounts.pages import PageReader, form_of, on_page, problem
 from opendip.accounts.roles import Permission
 from opendip.accounts.templating import TEMPLATES as ACCOUNT_TEMPLATES
 from opendip.accounts.templating import page_from
@@ -34,7 +35,6 @@ templates.env.loader = ChoiceLoader([FileSystemLoader(str(HERE)), FileSystemLoad
 
 
 async def _progress(request: Request, viewer: Viewer, status: int = 200, **context: Any) -> Response:
-    viewer.require(Permission.READ)
     tracking = hub_of(request).tracking
     try:
         day = report_day(request)
@@ -58,17 +58,18 @@ async def _progress(request: Request, viewer: Viewer, status: int = 200, **conte
 
 
 @router.get("/testing")
-async def progress_page(request: Request) -> Response:
-    return await _progress(request, await page_viewer(request))
+async def progress_page(request: Request, who: PageReader) -> Response:
+    return await _progress(request, who.viewer)
 
 
 @router.post("/testing")
-async def act(request: Request) -> Response:
-    viewer = await page_viewer(request)
+async def act(
+    request: Request, who: Annotated[Principal, on_page(Permission.MANAGE_PARTICIPANTS, "tracking.change")]
+) -> Response:
+    viewer = who.viewer
     tracking = hub_of(request).tracking
     try:
         form = await form_of(request, viewer)
-        viewer.require(Permission.MANAGE_PARTICIPANTS)
         action = form.get("action")
         if action == "record":
             found = await run(
