@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Table, and_, bindparam, or_, true, update
+from sqlalchemy import ColumnElement, Connection, Table, and_, bindparam, null, or_, true, update
 from sqlalchemy.sql.dml import Update
 
 from opendip.core.journal import record as record_journal
@@ -28,6 +28,9 @@ from opendip.db.prepared import Prepared
 from opendip.delivery import attempts
 
 OUTCOMES_PER_TRANSACTION = 1000
+_LEASE = ("b_id", "b_owner", "b_until")
+_SETTLE = ("b_id", "b_owner", "b_state", "b_attempts", "b_next", "b_delivered", "b_http", "b_error")
+"""The lease's and the settle's parameters, in the order their rows are built (no dict per row)."""
 
 
 class DeliveryState(StrEnum):
@@ -72,18 +75,20 @@ class OutboxTable:
                 .values(lease_owner=bindparam("b_owner"), lease_until=bindparam("b_until"))
             )
         )
-        self._settle: Update = (
-            update(table)
-            .where(c.id == bindparam("b_id"), c.lease_owner == bindparam("b_owner"))
-            .values(
-                state=bindparam("b_state"),
-                attempts=bindparam("b_attempts"),
-                next_attempt_at=bindparam("b_next"),
-                delivered_at=bindparam("b_delivered"),
-                last_http_status=bindparam("b_http"),
-                last_error=bindparam("b_error"),
-                lease_owner=None,
-                lease_until=None,
+        self._settle = Prepared(
+            lambda _: (
+                update(table)
+                .where(c.id == bindparam("b_id"), c.lease_owner == bindparam("b_owner"))
+                .values(
+                    state=bindparam("b_state"),
+                    attempts=bindparam("b_attempts"),
+                    next_attempt_at=bindparam("b_next"),
+                    delivered_at=bindparam("b_delivered"),
+                    last_http_status=bindparam("b_http"),
+                    last_error=bindparam("b_error"),
+                    lease_owner=null(),
+                    lease_until=null(),
+                )
             )
         )
 
@@ -102,7 +107,7 @@ class OutboxTable:
 
     def lease(self, conn: Connection, ids: Sequence[int], owner: str, until: float) -> None:
         """Mark claimed rows ours until `until`; a worker that dies lets the lease run out."""
-        self._lease.run_many(conn, [{"b_id": i, "b_owner": owner, "b_until": until} for i in ids])
+        self._lease.run_rows(conn, _LEASE, [(i, owner, until) for i in ids])
 
     def release(self, conn: Connection, ids: Sequence[int], owner: str) -> None:
         """Give back leased rows we will not attempt now (no attempt is counted)."""
@@ -149,9 +154,18 @@ class OutboxTable:
         record_journal(conn, [paused(row.transaction_id) for row in rows if row.last_error != reason])
 
     def settle(self, conn: Connection, outcomes: Sequence[Settled], owner: str) -> None:
-        """Write attempts' outcomes, each guarded by our lease: a row another worker re-took keeps its result."""
-        if outcomes:
-            conn.execute(self._settle, [_params(o, owner) for o in outcomes])
+        """Write attempts' outcomes, each guarded by our lease: a row another worker re-took keeps its result.
+
+        One executemany of a statement compiled once (db/prepared.py), rows handed to the driver as tuples.
+        """
+        self._settle.run_rows(
+            conn,
+            _SETTLE,
+            [
+                (o.id, owner, str(o.state), o.attempts, o.next_attempt_at, o.delivered_at, o.http_status, o.error)
+                for o in outcomes
+            ],
+        )
 
     def write(self, conn: Connection, outcomes: Sequence[Settled], owner: str) -> None:
         """Settle attempts: the rows' new states (under our lease), their journal rows and their attempt rows.
@@ -199,16 +213,3 @@ class OutcomeWriter:
     def _write(self, conn: Connection, item: tuple[Sequence[Settled], str]) -> None:
         outcomes, owner = item
         self._outbox.write(conn, outcomes, owner)
-
-
-def _params(o: Settled, owner: str) -> dict[str, Any]:
-    return {
-        "b_id": o.id,
-        "b_owner": owner,
-        "b_state": str(o.state),
-        "b_attempts": o.attempts,
-        "b_next": o.next_attempt_at,
-        "b_delivered": o.delivered_at,
-        "b_http": o.http_status,
-        "b_error": o.error,
-    }
