@@ -16,8 +16,8 @@ the same run (flat = ratio near 1).
   recipient, and the count a requeue of a day's failures answers with;
 - portal: dashboard (counts and charts, 24 h and 1 h windows), message
   search (no filter, five MPANs, sender + failed state, recipient + pending,
-  a 10-second window, a participant's own view and its failures), one message page, the first
-  batch of a CSV export.
+  recipient + failed, outcome = failure, a 10-second window, a participant's
+  own view and its failures), one message page, the first batch of a CSV export.
 """
 
 from __future__ import annotations
@@ -106,6 +106,8 @@ def portal_operations(url: str, anchor: float) -> dict[str, Callable[[], Any]]:
         "portal: messages, 5 MPANs": search(admin, mpan=",".join(mpans)),
         "portal: messages, sender + failed": search(admin, sender=SENDERS[2], state="failed"),
         "portal: messages, recipient + pending": search(admin, recipient=RECIPIENTS[3], state="pending"),
+        "portal: messages, recipient + failed": search(admin, recipient=RECIPIENTS[3], state="failed"),
+        "portal: messages, outcome = failure": search(admin, outcome="failure"),
         "portal: messages, 10 s window": search(admin, **ten_seconds),
         "portal: messages, participant's own view": search(participant),
         "portal: messages, participant + failed": search(participant, state="failed"),

@@ -105,14 +105,16 @@ def statements(pg: bool) -> list[str]:
     prefix = (
         "" if pg else "WITH RECURSIVE seq(n) AS (SELECT :first UNION ALL SELECT n + 1 FROM seq WHERE n + 1 < :last) "
     )
+    # what the store's trigger would mark (migration 0020); the PostgreSQL seed runs with triggers off
+    failed_at = f"(CASE WHEN {x['state']} IN ('rejected', 'exhausted', 'unknown') THEN {x['received']} + 0.5 END)"
     messages = (
         f"{prefix}INSERT INTO messages (transaction_id, interface_id, event_code, schema_version, sender_dip_id, "
         "sender_role, sender_unique_reference, correlation_id, connection_provider_id, mpan, environment_tag, "
-        "content_hash, received_at, payload) "
+        "content_hash, received_at, payload, failed_at) "
         f"SELECT {x['transaction']}, {x['interface']}, '[SeededEvent]', '011', {x['sender']}, 'SUP', "
         f"{x['reference']}, {x['correlation']}, NULL, {x['mpan']}, 'PROD', "
         f"{x['hash']}, "
-        f"{x['received']}, {x['payload']} FROM {source}"
+        f"{x['received']}, {x['payload']}, {failed_at} FROM {source}"
     )
     delivery_columns = (
         "transaction_id, recipient_dip_id, interface_id, recipient_kind, publication_id, replay, state, attempts, "

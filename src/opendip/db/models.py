@@ -101,6 +101,22 @@ class Message(Base):
         Index("ix_messages_mpan", "mpan"),
         Index("ix_messages_content", "interface_id", "content_hash"),
         Index("ix_messages_sender_received", "sender_dip_id", "received_at", "id"),
+        # the few messages with a failed delivery, newest first, everyone's and a sender's (migration 0020)
+        Index(
+            "ix_messages_failed",
+            "received_at",
+            "id",
+            postgresql_where=text("failed_at IS NOT NULL"),
+            sqlite_where=text("failed_at IS NOT NULL"),
+        ),
+        Index(
+            "ix_messages_sender_failed",
+            "sender_dip_id",
+            "received_at",
+            "id",
+            postgresql_where=text("failed_at IS NOT NULL"),
+            sqlite_where=text("failed_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -118,6 +134,11 @@ class Message(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     received_at: Mapped[float] = mapped_column(Double)
     payload: Mapped[bytes] = mapped_column(LargeBinary)
+    failed_at: Mapped[float | None] = mapped_column(Double, nullable=True)
+    """Set by the store itself (a trigger on `deliveries`, migration 0020) when one of the message's
+    deliveries is first stored in a failed state, and never cleared (a failed row stays failed: a requeue
+    adds a new row). NULL for the ~99 % that never failed, so the partial indexes above hold only the
+    failures and a failed-state search walks them newest first instead of every stored message."""
 
 
 class OutboxRow:

@@ -18,10 +18,13 @@ Visibility, for a viewer limited to some DIP IDs:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import ColumnElement, FromClause, and_, case, exists, false, func, or_, select, true
 
 from opendip.accounts.viewer import Viewer
 from opendip.db.models import deliveries, journal, messages
+from opendip.db.planner import not_indexed
 from opendip.delivery.outbox import DeliveryState
 from opendip.portal.filters import (
     FAILED_STATES,
@@ -129,14 +132,26 @@ def has_delivery(
     code: str | None = None,
     http: str | None = None,
     negated: bool = False,
+    walk: bool = False,
 ) -> ColumnElement[bool]:
     """EXISTS a delivery of message `m` the viewer may see, in (or not in) some states, to a recipient, ...
 
-    For the rare states (and no code or HTTP filter) the condition is written as
-    `transaction_id IN (rows in those states)`: the outbox rows in them are few
-    and indexed, so both engines read that small set once instead of probing
-    the outbox for every message of the store (what a correlated EXISTS costs,
-    on SQLite always).
+    Failed states only: the store marks a message failed (`failed_at`, set by a
+    trigger when one of its deliveries is stored failed, never cleared, since a
+    failed row stays failed) and the partial indexes on it hold only those ~1 %
+    of messages, everyone's and each sender's, newest first. "Has a failed
+    delivery" for a viewer who sees everything is then that mark alone; any
+    narrower ask (one failed state, a recipient, a code, what a participant may
+    see) is the mark AND a correlated probe of the message's own failed rows
+    (ix_deliveries_failed_transaction). Either way a page walks the marked
+    messages newest first and stops after its rows, and a count stops at its
+    cap: nothing reads every failure the store ever held (an uncorrelated IN
+    over them grew with the store's history).
+
+    Pending (and no code or HTTP filter) is written as `transaction_id IN (rows
+    in that state)`: the backlog is few rows and indexed, and both engines read
+    it once instead of probing the outbox for every message of the store (what
+    a correlated EXISTS costs, on SQLite always).
 
     `negated` returns NOT EXISTS, always correlated: an anti-join probing each
     message's own deliveries (ix_deliveries_transaction). NOT IN over the rare
@@ -145,6 +160,9 @@ def has_delivery(
     """
     if negated:
         return ~_exists_delivery(viewer, m, states, not_states, recipient, code, http)
+    asked = _asked(states, not_states)
+    if asked and asked <= set(FAILED_STATES):
+        return _failed(viewer, m, Match(states, not_states, recipient, code, http), walk)
     wanted = _sparse(states, not_states) if code is None and http is None else None
     if wanted is not None:
         return _in_sparse(viewer, m, wanted, recipient)
@@ -161,35 +179,107 @@ def _exists_delivery(
     http: str | None,
 ) -> ColumnElement[bool]:
     d = deliveries.alias("has_d")
-    conditions = [d.c.transaction_id == m.c.transaction_id, sees_delivery(viewer, d, m)]
-    if code is not None:
-        conditions.append(answer_code(d.c.last_error) == code)
-    if http is not None:
-        conditions.append(http_is(d.c.last_http_status, http))
-    if states is not None:
-        conditions.append(d.c.state.in_([s.value for s in states]))
-    if not_states is not None:
-        conditions.append(d.c.state.not_in([s.value for s in not_states]))
-    if recipient is not None:
-        conditions.append(d.c.recipient_dip_id == recipient)
+    match = Match(states, not_states, recipient, code, http)
+    conditions = [d.c.transaction_id == m.c.transaction_id, sees_delivery(viewer, d, m), *match.conditions(d)]
     return exists(select(1).select_from(d).where(*conditions))
+
+
+@dataclass(frozen=True)
+class Match:
+    """What a delivery must be to match a search: in (or not in) some states, to a recipient, with a code or status."""
+
+    states: tuple[DeliveryState, ...] | None = None
+    not_states: tuple[DeliveryState, ...] | None = None
+    recipient: str | None = None
+    code: str | None = None
+    http: str | None = None
+
+    def conditions(self, d: FromClause, among: list[str] | None = None, *, probe: bool = False) -> list[Condition]:
+        """Delivery `d` matches (and is to a recipient `among` these).
+
+        `probe`: `d` is looked up by its transaction ID, and SQLite is kept from reading it by
+        state or recipient instead (db/planner.py: every rejected row of the outbox, for one message).
+        """
+        state, recipient = (
+            (not_indexed(d.c.state), not_indexed(d.c.recipient_dip_id)) if probe else (d.c.state, d.c.recipient_dip_id)
+        )
+        found: list[Condition] = []
+        if self.code is not None:
+            found.append(answer_code(d.c.last_error) == self.code)
+        if self.http is not None:
+            found.append(http_is(d.c.last_http_status, self.http))
+        if self.states is not None:
+            found.append(state.in_([s.value for s in self.states]))
+        if self.not_states is not None:
+            found.append(state.not_in([s.value for s in self.not_states]))
+        if self.recipient is not None:
+            found.append(recipient == self.recipient)
+        if among is not None:
+            found.append(recipient.in_(among))
+        return found
+
+
+def _failed(viewer: Viewer, m: FromClause, match: Match, walk: bool) -> ColumnElement[bool]:
+    """has_delivery when every state asked for is a failed one: the store's mark first, then the rest.
+
+    A visible matching delivery is a matching delivery of a message they sent (or connected), or
+    one of their own matching deliveries: written as "marked failed" AND "a matching delivery"
+    (left out when the mark says it all: every failed state, no recipient, code or HTTP status)
+    AND ("they sent it" OR "one of their own matches"), the same set.
+
+    `walk` (a page, newest first): each delivery test is a probe of the message's own rows, written
+    as a scalar subquery, so PostgreSQL walks the marked messages newest first (the partial indexes)
+    and stops after the page's rows: among marked messages a search's matches are dense (a
+    recipient's or a state's share of the failures). As an EXISTS or IN it would become a join that
+    first reads every matching failure of the store, since the planner cannot know that the mark and
+    the test are the same facts (it multiplies their selectivities and expects a handful of rows).
+    Otherwise (a count, which stops at its cap but in no order) the test is `transaction_id IN (the
+    matching failed rows)`: a set read once from the failed rows' indexes and hashed, cheaper than a
+    probe for each of the thousands of marked messages a count may walk.
+    """
+    ids = _ids(viewer)
+    if ids is not None and not ids:
+        return false()
+
+    def delivered(among: list[str] | None = None) -> Condition:
+        d = deliveries.alias("failed_d")
+        if walk:
+            first = select(d.c.id).where(
+                d.c.transaction_id == m.c.transaction_id, *match.conditions(d, among, probe=True)
+            )
+            return first.limit(1).scalar_subquery().is_not(None)
+        return m.c.transaction_id.in_(select(d.c.transaction_id).where(*match.conditions(d, among)))
+
+    found: list[Condition] = [m.c.failed_at.is_not(None)]
+    any_failure = _asked(match.states, match.not_states) == set(FAILED_STATES)
+    if not any_failure or match.recipient is not None or match.code is not None or match.http is not None:
+        found.append(delivered())
+    if ids is not None:
+        found.append(or_(m.c.sender_dip_id.in_(ids), m.c.connection_provider_id.in_(ids), delivered(among=ids)))
+    return and_(*found)
+
+
+def _asked(
+    states: tuple[DeliveryState, ...] | None, not_states: tuple[DeliveryState, ...] | None
+) -> set[DeliveryState]:
+    """The states a delivery may be in to match (empty when both or neither are given: no single set)."""
+    if states is not None and not_states is None:
+        return set(states)
+    if states is None and not_states is not None:
+        return set(DeliveryState) - set(not_states)
+    return set()
 
 
 def _sparse(states: tuple[DeliveryState, ...] | None, not_states: tuple[DeliveryState, ...] | None) -> list[str] | None:
     """The state values asked for, when every one is a rare state; None otherwise."""
-    if states is not None and not_states is None:
-        wanted = set(states)
-    elif states is None and not_states is not None:
-        wanted = set(DeliveryState) - set(not_states)
-    else:
-        return None
+    wanted = _asked(states, not_states)
     # in the order the enum declares them, which is the order of the partial indexes' WHERE: SQLite uses a
     # partial index only for a query term written exactly as its condition
     return [s.value for s in DeliveryState if s in wanted] if wanted and wanted <= SPARSE_STATES else None
 
 
 def _in_sparse(viewer: Viewer, m: FromClause, states: list[str], recipient: str | None) -> ColumnElement[bool]:
-    """has_delivery for rare states, uncorrelated.
+    """has_delivery for the backlog's state (with or without failed ones), uncorrelated.
 
     A delivery the viewer may see is theirs, or of a message they sent (or
     connected): so "a visible delivery in these states" is "a delivery in
@@ -197,8 +287,7 @@ def _in_sparse(viewer: Viewer, m: FromClause, states: list[str], recipient: str 
     these states". Written as "a delivery in these states" AND ("they sent it"
     OR "one of their own is"), the same set (their own rows are among all the
     rows): the first term stays a plain IN at the top of the WHERE, which
-    PostgreSQL turns into a semi-join probing ix_deliveries_failed_transaction
-    per message walked, instead of hashing every failure the store ever held.
+    PostgreSQL can turn into a semi-join (inside an OR neither IN could).
     """
 
     ids = _ids(viewer)
@@ -220,10 +309,10 @@ def _in_sparse(viewer: Viewer, m: FromClause, states: list[str], recipient: str 
     return and_(rows(theirs=False), or_(sent, rows(theirs=True)))
 
 
-def outcome_is(viewer: Viewer, outcome: Outcome, m: FromClause = messages) -> Condition:
+def outcome_is(viewer: Viewer, outcome: Outcome, m: FromClause = messages, *, walk: bool = False) -> Condition:
     """The outcome rule for lists and counts; `outcome_of` is the same rule for one message in Python."""
     if outcome is Outcome.FAILURE:
-        return has_delivery(viewer, m, states=FAILED_STATES)
+        return has_delivery(viewer, m, states=FAILED_STATES, walk=walk)
     if outcome is Outcome.PENDING:
         return and_(
             has_delivery(viewer, m, states=(DeliveryState.PENDING,)),
@@ -255,9 +344,17 @@ def in_range(column: ColumnElement[float], since: Bound | None, until: Bound | N
     return found
 
 
-def message_conditions(viewer: Viewer, flt: MessageFilter, m: FromClause = messages) -> list[Condition]:
-    """WHERE conditions on `messages` for a filter, visibility included."""
-    found: list[Condition] = [sees_message(viewer, m)]
+def message_conditions(
+    viewer: Viewer, flt: MessageFilter, m: FromClause = messages, *, walk: bool = False
+) -> list[Condition]:
+    """WHERE conditions on `messages` for a filter, visibility included (`walk`: for a page, newest first).
+
+    A filter on deliveries (recipient, state, code, HTTP status, outcome) asks for a delivery the
+    viewer may see, and a message with one is a message they may see: `sees_message` is then left
+    out, as its probe for "addressed to them" would read a recipient's every delivery.
+    """
+    on_deliveries = bool(flt.recipient or flt.state or flt.code or flt.http or flt.outcome)
+    found: list[Condition] = [] if on_deliveries else [sees_message(viewer, m)]
     if flt.interface:
         found.append(m.c.interface_id == flt.interface)
     if flt.event_code:
@@ -273,9 +370,11 @@ def message_conditions(viewer: Viewer, flt: MessageFilter, m: FromClause = messa
     if flt.recipient or flt.state or flt.code or flt.http:
         # one delivery must match them all: "SUP's delivery is pending", not "some delivery to SUP, some pending"
         states = states_named(flt.state) if flt.state else None
-        found.append(has_delivery(viewer, m, states=states, recipient=flt.recipient, code=flt.code, http=flt.http))
+        found.append(
+            has_delivery(viewer, m, states=states, recipient=flt.recipient, code=flt.code, http=flt.http, walk=walk)
+        )
     if flt.outcome:
-        found.append(outcome_is(viewer, flt.outcome, m))
+        found.append(outcome_is(viewer, flt.outcome, m, walk=walk))
     return found
 
 
