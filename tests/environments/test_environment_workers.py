@@ -48,7 +48,8 @@ def hub(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[HubProcess]:
         finally:
             process.close()
             for hosted in EnvironmentService(process.settings, process.db).hosted():
-                store.drop_schema(process.db, hosted.settings.effective_database_url)
+                with process.db.begin() as conn:
+                    store.drop_schema(conn, hosted.settings.effective_database_url)
 
 
 def cast(hub: HubProcess, env: str, receiver: ThreadedReceiver) -> Credentials:

@@ -91,7 +91,8 @@ def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
             for receiver in receivers.values():
                 receiver.close()
             for hosted in site.service().hosted():
-                store.drop_schema(hub.db, hosted.settings.effective_database_url)
+                with hub.db.begin() as conn:
+                    store.drop_schema(conn, hosted.settings.effective_database_url)
 
 
 def _cast(site: Site, env: str) -> Credentials:

@@ -134,6 +134,11 @@ class Database:
         with self._gate.hold(urgent), self.engine.begin() as conn:
             yield conn
 
+    def ping(self) -> None:
+        """One round trip to the store (readiness): raises whatever the store's fault is."""
+        with self.engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+
     def dispose(self) -> None:
         self._stop_checkpoints.set()
         if self._checkpointer is not None:

@@ -89,7 +89,8 @@ class EnvironmentService:
                 conn, {"name": name, "database_url": url, "catalogue_of": name, "created_at": time.time()}
             )
             self._log(conn, name, "created", f"store {_where(url)}; {self.path.place(name)}", actor)
-        store.ensure_schema(self.db, url)
+        with self.db.begin() as conn:
+            store.ensure_schema(conn, url)
         _, db = self.open(name)
         db.dispose()
         return self.get(name)

@@ -8,7 +8,6 @@ from __future__ import annotations
 from sqlalchemy import Connection, delete, table, text
 
 from opendip.core.environments import schema_of
-from opendip.db.engine import Database
 
 # What a reset wipes: every message and what hangs off one (children first). Participants,
 # keys, certificates, webhooks, organisations and accounts stay.
@@ -26,19 +25,21 @@ MESSAGE_TABLES = (
 )
 
 
-def ensure_schema(primary_db: Database, url: str) -> None:
-    """PostgreSQL: create the environment's schema (the search_path of its URL) if it is not there."""
+def ensure_schema(conn: Connection, url: str) -> None:
+    """PostgreSQL: create the environment's schema (the search_path of its URL) if it is not there.
+
+    `conn` is the primary store's, in the caller's transaction.
+    """
     schema = schema_of(url)
-    if primary_db.engine.dialect.name == "postgresql" and schema:
-        with primary_db.engine.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+    if conn.dialect.name == "postgresql" and schema:
+        conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
 
 
-def drop_schema(primary_db: Database, url: str) -> None:
+def drop_schema(conn: Connection, url: str) -> None:
+    """PostgreSQL: drop the environment's schema and all in it (`conn`: the primary store's)."""
     schema = schema_of(url)
-    if primary_db.engine.dialect.name == "postgresql" and schema:
-        with primary_db.engine.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    if conn.dialect.name == "postgresql" and schema:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
 
 
 def wipe_messages(conn: Connection) -> dict[str, int]:

@@ -131,6 +131,11 @@ class ComplianceService:
     def __init__(self, db: Database) -> None:
         self._db = db
 
+    def participants(self) -> list[str]:
+        """Every registered participant's DIP ID (the page's choices for a hub-wide viewer)."""
+        with self._db.engine.connect() as conn:
+            return repository.participant_ids(conn)
+
     def measure(self, participant: str, start: float, end: float, *, now: float) -> Compliance:
         hours: dict[int, Hour] = {}
 

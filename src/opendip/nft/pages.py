@@ -14,12 +14,10 @@ from typing import Annotated
 import jinja2
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from sqlalchemy import select
 from starlette.templating import Jinja2Templates
 
 from opendip.accounts.viewer import Viewer
 from opendip.core.http import hub_of
-from opendip.db.models import participants
 from opendip.errors import DipError, Msg
 from opendip.nft.compliance import ComplianceService
 from opendip.nft.html import render
@@ -70,5 +68,4 @@ def nfr(request: Request, viewer: CurrentViewer) -> Response:
 def _choices(request: Request, viewer: Viewer) -> list[str]:
     if viewer.scope is not None:
         return sorted(viewer.scope)
-    with hub_of(request).db.engine.connect() as conn:
-        return list(conn.execute(select(participants.c.dip_id).order_by(participants.c.dip_id)).scalars())
+    return ComplianceService(hub_of(request).db).participants()

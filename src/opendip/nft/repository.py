@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, and_, func, select
 
 from opendip.core.journal import RECIPIENT_ANSWERS, Outbound, Stage, StatusMessage
-from opendip.db.models import journal
+from opendip.db.models import journal, participants
 
 ANSWERS = RECIPIENT_ANSWERS
 
@@ -101,3 +101,8 @@ def status_times(conn: Connection, recipient: str, start: float, end: float) -> 
         .order_by(delivered.c.delivered_at)
     )
     return [StatusTime(r.transaction_id, r.delivered_at, r.l4_at) for r in conn.execute(query)]
+
+
+def participant_ids(conn: Connection) -> list[str]:
+    """Every registered participant's DIP ID, in order: whom a report may be run for."""
+    return list(conn.execute(select(participants.c.dip_id).order_by(participants.c.dip_id)).scalars())

@@ -6,7 +6,6 @@ import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
 
 from opendip.catalogue.metrics import catalogue_source
 from opendip.core.http import hub_of
@@ -23,12 +22,8 @@ async def healthz() -> dict[str, str]:
 async def readyz(request: Request) -> Response:
     hub = hub_of(request)
 
-    def probe() -> None:
-        with hub.db.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-
     try:
-        await anyio.to_thread.run_sync(probe)
+        await anyio.to_thread.run_sync(hub.db.ping)
     except Exception as exc:  # any database failure means not ready
         return JSONResponse({"status": "unavailable", "reason": str(exc)[:300]}, status_code=503)
     worker = "running" if hub.worker is not None else "not in this process"

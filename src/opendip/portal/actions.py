@@ -17,9 +17,7 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
 from opendip.accounts.dependencies import Principal
 from opendip.accounts.roles import Permission
-from opendip.core.archives import refuse_purged_range
 from opendip.core.http import hub_of
-from opendip.core.reads import read_engine
 from opendip.errors import DipError, Msg
 from opendip.portal import filters
 from opendip.portal.access import current_viewer, portal_allowed_to
@@ -47,19 +45,12 @@ def _search(text: str) -> tuple[MessageFilter, str]:
     return flt, urlencode(flt.params())
 
 
-def _refuse_purged(request: Request, flt: MessageFilter) -> None:
-    """A requeue or JSON replay of a search reaching purged days: MSG4080 naming the archive, not a short answer."""
-    since, until = flt.since, flt.until
-    with read_engine(hub_of(request).db).connect() as conn:
-        refuse_purged_range(conn, since.at if since else None, until.at if until else None)
-
-
 @router.get("/requeue")
 def confirm_requeue(request: Request, who: Requeuer) -> Response:
     """What a requeue of this search would re-send, counted, with the button that does it."""
     viewer = who.viewer
     flt, search = _search(request.url.query)
-    _refuse_purged(request, flt)
+    _service(request).refuse_purged(flt)
     targets = _requeues(request).targets(viewer, flt)
     total = sum(len(t.transaction_ids) for t in targets)
     messages = len({tx for t in targets for tx in t.transaction_ids})
@@ -98,7 +89,7 @@ def messages_json(request: Request) -> Response:
     """Replay a search as JSON: every message it holds, with payload and deliveries, streamed (no row cap)."""
     viewer = current_viewer(request)
     flt, _ = filters.message_filter({k: request.query_params.getlist(k) for k in request.query_params}, paged=False)
-    _refuse_purged(request, flt)
+    _service(request).refuse_purged(flt)
     service = _service(request)
 
     def body() -> Any:

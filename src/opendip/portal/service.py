@@ -24,6 +24,7 @@ import orjson
 from sqlalchemy import Connection
 
 from opendip.accounts.viewer import Viewer
+from opendip.core.archives import refuse_purged_range
 from opendip.core.journal import Stage
 from opendip.core.reads import read_engine
 from opendip.core.spreadsheet import safe_cell
@@ -131,6 +132,12 @@ class PortalService:
     def read(self) -> AbstractContextManager[Connection]:
         """A read that never takes SQLite's write lock: a slow search must not hold up ingest."""
         return read_engine(self._db).connect()
+
+    def refuse_purged(self, flt: MessageFilter) -> None:
+        """A requeue or JSON replay of a search reaching purged days: MSG4080 naming the archive, not a short answer."""
+        since, until = flt.since, flt.until
+        with self.read() as conn:
+            refuse_purged_range(conn, since.at if since else None, until.at if until else None)
 
     def messages(self, viewer: Viewer, flt: MessageFilter, page: Page) -> Listing:
         limit = page.per_page

@@ -13,10 +13,8 @@ from fastapi.responses import Response
 
 from opendip.core.envelope import check_content_type
 from opendip.core.http import authenticated, dip_response, hub_of, require_self
-from opendip.core.reads import read_engine
 from opendip.core.responses import ResponseItem, batch_status, dip_timestamp, standard_response
 from opendip.errors import DipError, Msg
-from opendip.messages import duplicates
 from opendip.status.alerts import list_alerts
 from opendip.status.schemas import parse_status_body, parse_status_config
 
@@ -102,11 +100,7 @@ async def get_duplicate_counts(sender_id: str, request: Request) -> Response:
     day_to = _day(request.query_params.get("to"), "to", today.isoformat())
     day_from = _day(request.query_params.get("from"), "from", (today - timedelta(days=30)).isoformat())
 
-    def report() -> list[dict[str, object]]:
-        with read_engine(hub.db).connect() as conn:
-            return duplicates.counts_per_day(conn, sender_id, day_from, day_to)
-
-    days = await anyio.to_thread.run_sync(report)
+    days = await anyio.to_thread.run_sync(hub.status.service.duplicates_per_day, sender_id, day_from, day_to)
     body = {"senderID": sender_id, "from": day_from, "to": day_to, "days": days, "timestamp": dip_timestamp()}
     return dip_response(orjson.dumps(body), 200)
 

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 
 import orjson
 
+from opendip.core.reads import read_engine
 from opendip.core.responses import dip_timestamp
 from opendip.db.engine import Database
 from opendip.delivery.attempts import STATUS
@@ -67,7 +68,8 @@ class StatusKind:
         return 1  # one batch per sender in flight: a status never overtakes an earlier one about its transaction
 
     def webhook(self, group: GroupKey) -> Webhook | None:
-        return status_webhook(self.db, group[0])
+        with read_engine(self.db).connect() as conn:
+            return status_webhook(conn, group[0])
 
     def plan(self, rows: Sequence[ClaimedStatus], hook: Webhook) -> BatchPlan:
         batch, later = one_per_transaction(rows, hook.max_message_count)

@@ -14,10 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from opendip.core.journal import Outbound, Stage, StatusMessage
-from opendip.core.reads import read_engine
 from opendip.db.engine import Database
 from opendip.delivery.attempts import STATUS
 from opendip.delivery.journalling import Wording
@@ -94,10 +93,9 @@ def status_repository(db: Database) -> OutboxRepository:
     return OutboxRepository(db, STATUSES)
 
 
-def status_webhook(db: Database, recipient: str) -> Webhook | None:
+def status_webhook(conn: Connection, recipient: str) -> Webhook | None:
     """The sender's status webhook (/statusmessage/config), or None when it has configured none."""
-    with read_engine(db).connect() as conn:
-        row = conn.execute(
-            select(_w.callback_url, _w.max_message_count, _w.max_payload_size).where(_w.recipient_dip_id == recipient)
-        ).first()
+    row = conn.execute(
+        select(_w.callback_url, _w.max_message_count, _w.max_payload_size).where(_w.recipient_dip_id == recipient)
+    ).first()
     return None if row is None else Webhook(row[0], row[1], row[2], "status")

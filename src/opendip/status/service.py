@@ -19,9 +19,11 @@ from sqlalchemy.exc import IntegrityError
 
 from opendip.config import Settings
 from opendip.core import journal
+from opendip.core.reads import read_engine
 from opendip.core.responses import ResponseItem, dip_timestamp
 from opendip.db.engine import Database
 from opendip.errors import DipError, Msg
+from opendip.messages import duplicates
 from opendip.status import metrics, repository
 from opendip.status.schemas import StatusItem, StatusWebhookConfig
 
@@ -113,6 +115,11 @@ class StatusService:
             repository.store_statuses(conn, rows, now)
             journal.record(conn, notes)
         return rows
+
+    def duplicates_per_day(self, sender: str, day_from: str, day_to: str) -> list[dict[str, object]]:
+        """Content duplicates a sender sent, per UTC day and interface (read from a replica where one is set)."""
+        with read_engine(self._db).connect() as conn:
+            return duplicates.counts_per_day(conn, sender, day_from, day_to)
 
     def set_webhook(self, recipient: str, config: StatusWebhookConfig) -> dict[str, Any]:
         row = {
