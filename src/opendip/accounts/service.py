@@ -26,6 +26,7 @@ from opendip.accounts.viewer import Viewer
 from opendip.config import Settings
 from opendip.core import audit
 from opendip.core.audit import Actor
+from opendip.core.reads import read_engine
 from opendip.db.engine import Database
 from opendip.errors import DipError, Msg
 
@@ -173,7 +174,7 @@ class UserService:
 
     def any_users(self) -> bool:
         """Whether sign-in is in force: the portal trusts the hub's own machine only until a user exists."""
-        with self._db.engine.connect() as conn:
+        with read_engine(self._db).connect() as conn:
             return conn.execute(select(users.c.id).limit(1)).first() is not None
 
     def first_operator(self, actor: Actor, username: str = FIRST_OPERATOR) -> str | None:

@@ -21,6 +21,7 @@ from opendip.accounts.viewer import Viewer
 from opendip.config import Settings
 from opendip.core import audit
 from opendip.core.audit import Actor
+from opendip.core.reads import read_engine
 from opendip.db.engine import Database
 
 SESSION_COOKIE = "opendip_session"
@@ -78,7 +79,7 @@ class SessionService:
         if not token or len(token) > 200:
             return None
         now = time.time()
-        with self._db.engine.connect() as conn:  # a read; the hub's write lock is not needed
+        with read_engine(self._db).connect() as conn:  # a read: SQLite's write lock is not needed
             row = repository.session_with_user(conn, token_hash(token))
             if row is None or row["revoked_at"] is not None or row["disabled_at"] is not None:
                 return None

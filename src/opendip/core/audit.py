@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, select
 
+from opendip.core.reads import read_engine
 from opendip.core.tables import audit_log
 from opendip.db.engine import Database
 
@@ -127,6 +128,6 @@ def visible_entries(
     db: Database, organisation_id: str | None, dip_ids: frozenset[str], *, since: float | None, limit: int
 ) -> list[dict[str, Any]]:
     """What a viewer may read: everything for hub-wide viewers, else their organisation's slice."""
-    with db.engine.connect() as conn:
+    with read_engine(db).connect() as conn:
         targets = frozenset(f"participant:{d}" for d in dip_ids)
         return entries(conn, organisation_id=organisation_id, targets=targets, since=since, limit=limit)

@@ -135,9 +135,18 @@ class Database:
             yield conn
 
     def ping(self) -> None:
-        """One round trip to the store (readiness): raises whatever the store's fault is."""
-        with self.engine.connect() as conn:
-            conn.exec_driver_sql("SELECT 1")
+        """One round trip to the store (readiness): raises whatever the store's fault is.
+
+        Through the driver's own connection, outside any transaction: on SQLite a transaction of the
+        hub's engine starts BEGIN IMMEDIATE, and readiness would wait behind any writer (up to the
+        busy timeout) and report a busy hub as down."""
+        raw = self.engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            cursor.execute("SELECT 1")
+            cursor.close()
+        finally:
+            raw.close()
 
     def dispose(self) -> None:
         self._stop_checkpoints.set()

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from opendip.config import Settings
+from opendip.core.reads import read_engine
 from opendip.db.engine import Database
 from opendip.db.models import deliveries, messages
 from opendip.errors import DipError, Msg
@@ -77,7 +78,7 @@ def read_backlog(db: Database) -> Backlog:
         .where(d.state == "pending")
         .group_by(m.sender_dip_id)
     )
-    with db.engine.connect() as conn:
+    with read_engine(db).connect() as conn:
         rows = conn.execute(query).all()
     per_sender = {str(sender): (int(count), float(oldest)) for sender, count, oldest in rows}
     return Backlog(sum(c for c, _ in per_sender.values()), per_sender)

@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 from sqlalchemy import select
 
+from opendip.core.reads import read_engine
 from opendip.db.engine import Database
 from opendip.db.models import Message
 
@@ -40,7 +41,7 @@ def sent_since(db: Database, *, environment: str, since: float, page: int = 500)
             .order_by(m.id)
             .limit(page)
         )
-        with db.engine.connect() as conn:
+        with read_engine(db).connect() as conn:
             rows = conn.execute(query).all()
         for row in rows:
             yield SentMessage(

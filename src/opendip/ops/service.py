@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from opendip.core.reads import read_engine
 from opendip.db.engine import Database
 from opendip.ops import repository
 from opendip.ops.availability import MonthAvailability, months
@@ -34,7 +35,7 @@ class OpsService:
             return repository.close_windows(conn, self.clock(), early=True)
 
     def current_maintenance(self) -> Window | None:
-        with self.db.engine.connect() as conn:
+        with read_engine(self.db).connect() as conn:
             return repository.open_window(conn, self.clock())
 
     def probe(self, threshold: float) -> OutageRecord | None:
@@ -45,7 +46,7 @@ class OpsService:
 
     def availability(self) -> list[MonthAvailability]:
         now = self.clock()
-        with self.db.engine.connect() as conn:
+        with read_engine(self.db).connect() as conn:
             first = repository.first_seen(conn)
             if first is None:
                 return []
@@ -53,9 +54,9 @@ class OpsService:
 
     def outages_between(self, start: float, end: float) -> list[OutageRecord]:
         """Outages overlapping [start, end), oldest first (the assurance pack's evidence)."""
-        with self.db.engine.connect() as conn:
+        with read_engine(self.db).connect() as conn:
             return repository.outages_between(conn, start, end)
 
     def recent_outages(self, limit: int = 50) -> list[OutageRecord]:
-        with self.db.engine.connect() as conn:
+        with read_engine(self.db).connect() as conn:
             return repository.recent_outages(conn, limit)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 import structlog
 
 from opendip.config import Settings
+from opendip.core.reads import read_engine
 from opendip.db import journal_days
 from opendip.db.engine import Database
 from opendip.ops import metrics
@@ -98,7 +99,7 @@ class JournalDaysAhead:
 
     def step_blocking(self) -> list[str]:
         """One check; the partitions made."""
-        with self.db.engine.connect() as conn:
+        with read_engine(self.db).connect() as conn:
             if not journal_days.is_partitioned(conn):
                 return []
         made: list[str] = []
@@ -108,7 +109,7 @@ class JournalDaysAhead:
                     made = journal_days.ensure_ahead(conn, self.clock())
         if made:
             log.info("journal partitions made", partitions=made)
-        with self.db.engine.connect() as conn:
+        with read_engine(self.db).connect() as conn:
             metrics.JOURNAL_DAYS_AHEAD.set(journal_days.days_ahead(conn, self.clock()))
         return made
 

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
+from opendip.core.reads import read_engine
 from opendip.db.engine import Database
 from opendip.db.models import messages
 
@@ -108,7 +109,7 @@ class QuotaLedger:
             self._day, self._settled_id, self._settled = day, 0, {}
         m = messages.c
         today = (m.received_at >= day, m.id > self._settled_id)
-        with self._db.engine.connect() as conn:
+        with read_engine(self._db).connect() as conn:
             settle_to = conn.execute(select(func.max(m.id)).where(*today, m.received_at < now - self._settle)).scalar()
             settled = dict(self._settled)
             if settle_to is not None:

@@ -16,6 +16,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from opendip.core.reads import read_engine
 from opendip.db.engine import Database
 from opendip.participants import repository
 from opendip.pki import repository as certificate_store
@@ -110,7 +111,7 @@ class Registry:
         return self._snapshot
 
     def reload(self) -> RegistrySnapshot:
-        with self._db.engine.connect() as conn:
+        with read_engine(self._db).connect() as conn:
             people = repository.all_participants(conn)
             keys = repository.active_api_keys(conn, time.time())
             links = repository.connection_provider_links(conn)

@@ -24,6 +24,7 @@ import time
 from sqlalchemy import Connection, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
+from opendip.core.reads import read_engine
 from opendip.db.engine import Database
 from opendip.errors import AuthenticationError, Msg
 from opendip.pki.signing import VerifiedSignature
@@ -66,5 +67,5 @@ class SignatureLedger:
             ).rowcount
 
     def count(self) -> int:
-        with self._db.engine.connect() as conn:
+        with read_engine(self._db).connect() as conn:
             return int(conn.execute(select(func.count()).select_from(seen_signatures)).scalar_one())

@@ -18,6 +18,7 @@ from typing import Any
 from opendip.accounts.viewer import Viewer
 from opendip.core import audit
 from opendip.core.audit import Actor
+from opendip.core.reads import read_engine
 from opendip.db.engine import Database
 from opendip.portal import repository
 from opendip.portal.filters import FAILED_STATES, MessageFilter
@@ -54,7 +55,7 @@ class PortalRequeues:
         """Every failed delivery of every message the search holds, grouped by recipient."""
         found: dict[str, dict[str, str]] = defaultdict(dict)
         for rows in self._batches(viewer, flt):
-            with self._db.engine.connect() as conn:
+            with read_engine(self._db).connect() as conn:
                 for delivery in repository.deliveries_of(conn, viewer, [r["transaction_id"] for r in rows]):
                     if delivery["state"] in FAILED:
                         found[delivery["recipient_dip_id"]][delivery["transaction_id"]] = delivery["interface_id"]
@@ -66,7 +67,7 @@ class PortalRequeues:
     def _batches(self, viewer: Viewer, flt: MessageFilter) -> Iterator[list[dict[str, Any]]]:
         after: tuple[float, int] | None = None
         while True:
-            with self._db.engine.connect() as conn:
+            with read_engine(self._db).connect() as conn:
                 rows = repository.message_rows(conn, viewer, flt, limit=BATCH, after=after)
             if not rows:
                 return
@@ -111,7 +112,7 @@ class PortalRequeues:
         from opendip.replay.tables import requeues
 
         r = requeues.c
-        with self._db.engine.connect() as conn:
+        with read_engine(self._db).connect() as conn:
             rows = conn.execute(select(r.id, r.recipient_dip_id).where(r.id.in_(requeue_ids[:50]))).all()
         order = {rid: i for i, rid in enumerate(requeue_ids)}
         return sorted(((row[0], row[1]) for row in rows), key=lambda pair: order.get(pair[0], 0))

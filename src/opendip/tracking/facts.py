@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from opendip.config import Settings
+from opendip.core.reads import read_engine
 from opendip.db.engine import Database
 from opendip.participants.records import proving_runs_of
 from opendip.pki.service import CertificateService
@@ -24,7 +25,7 @@ class HubFacts:
         self._certificates = CertificateService(db, settings)
 
     def proving(self, dip_id: str) -> tuple[bool, float] | None:
-        with self._db.engine.connect() as conn:
+        with read_engine(self._db).connect() as conn:
             newest = proving_runs_of(conn, dip_id, 1)
         return (bool(newest[0]["passed"]), float(newest[0]["started_at"])) if newest else None
 

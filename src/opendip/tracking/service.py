@@ -17,6 +17,7 @@ from sqlalchemy import Connection
 
 from opendip.core import audit
 from opendip.core.audit import Actor
+from opendip.core.reads import read_engine
 from opendip.db.engine import Database
 from opendip.errors import DipError, Msg
 from opendip.tracking import defects as workflow
@@ -197,7 +198,7 @@ class TrackingService:
         played = [s for s in results.get("scenarios") or [] if isinstance(s, dict) and "file" in s]
         env = results.get("environment") or {}
         environment = env.get("name") or env.get("environmentTag")
-        with self.db.engine.connect() as conn:
+        with read_engine(self.db).connect() as conn:
             all_cases = repository.cases(conn)
         recorded, skipped = [], []
         for case in all_cases:
@@ -232,7 +233,7 @@ class TrackingService:
         return {"recorded": recorded, "skipped": skipped}
 
     def runs(self, *, case_id: str | None = None, dip_id: str | None = None) -> list[dict[str, Any]]:
-        with self.db.engine.connect() as conn:
+        with read_engine(self.db).connect() as conn:
             return [run_view(r) for r in repository.runs(conn, case_id=case_id, dip_id=dip_id)]
 
     # -- defects -------------------------------------------------------------------------------------------------
@@ -322,7 +323,7 @@ class TrackingService:
         return self.defect(ref)
 
     def defect(self, ref: str) -> dict[str, Any]:
-        with self.db.engine.connect() as conn:
+        with read_engine(self.db).connect() as conn:
             found = repository.defect(conn, ref)
             if found is None:
                 raise DipError(Msg.NOT_FOUND, f"no defect {ref}")
@@ -335,14 +336,14 @@ class TrackingService:
         return view
 
     def defects(self, *, open_only: bool = False) -> list[dict[str, Any]]:
-        with self.db.engine.connect() as conn:
+        with read_engine(self.db).connect() as conn:
             rows = repository.defects(conn, states=workflow.OPEN if open_only else None)
         return [defect_view(d) for d in rows]
 
     # -- reads ---------------------------------------------------------------------------------------------------
 
     def cohort(self, name: str) -> dict[str, Any]:
-        with self.db.engine.connect() as conn:
+        with read_engine(self.db).connect() as conn:
             found = repository.cohort(conn, name)
             if found is None:
                 raise DipError(Msg.NOT_FOUND, f"no cohort {name}")
@@ -353,7 +354,7 @@ class TrackingService:
         }
 
     def cases(self) -> list[dict[str, Any]]:
-        with self.db.engine.connect() as conn:
+        with read_engine(self.db).connect() as conn:
             rows = repository.cases(conn)
         return [
             {
@@ -374,7 +375,7 @@ class TrackingService:
 
         With `environment`, only the cohorts testing in it.
         """
-        with self.db.engine.connect() as conn:
+        with read_engine(self.db).connect() as conn:
             data: dict[str, Any] = {
                 "phases": repository.phases(conn),
                 "cases": repository.cases(conn),
