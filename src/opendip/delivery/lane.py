@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from opendip.config import Settings
 from opendip.db.engine import Database
@@ -74,17 +74,22 @@ class Lane:
                 slots[key] = slots.get(key, 0) + 1
         return slots
 
-    def limits(self, slots: Mapping[GroupKey, tuple[int, Webhook]], claim_batch: int) -> Sequence[tuple[GroupKey, int]]:
-        """Rows to claim per group: its slots' worth of batches, within the claim batch and the recipient's pace."""
-        allowance: dict[str, int | None] = {}
-        limits = []
-        for group, (n, hook) in slots.items():
-            if group[0] not in allowance:
-                allowance[group[0]] = self.pacer.allowance(group[0])
-            limit = min(claim_batch, n * hook.max_message_count)
-            left = allowance[group[0]]
-            if left is not None:  # the recipient's drain rate: what is left of its allowance
-                limit = min(limit, left)
-                allowance[group[0]] = left - limit
-            limits.append((group, limit))
-        return limits
+    def allowances(self, groups: Iterable[GroupKey]) -> dict[str, int | None]:
+        """What each recipient's pace lets be claimed now (None: no cap); read on the event loop."""
+        return {group[0]: self.pacer.allowance(group[0]) for group in groups}
+
+
+def limits(
+    slots: Mapping[GroupKey, tuple[int, Webhook]], claim_batch: int, allowances: Mapping[str, int | None]
+) -> Sequence[tuple[GroupKey, int]]:
+    """Rows to claim per group: its slots' worth of batches, within the claim batch and the recipient's pace."""
+    left = dict(allowances)
+    found = []
+    for group, (n, hook) in slots.items():
+        limit = min(claim_batch, n * hook.max_message_count)
+        allowance = left.get(group[0])
+        if allowance is not None:  # the recipient's drain rate: what is left of its allowance
+            limit = min(limit, allowance)
+            left[group[0]] = allowance - limit
+        found.append((group, limit))
+    return found

@@ -105,6 +105,11 @@ class SharedBreaker:
 
     # ------------------------------------------------ store side: call from a thread
 
+    def refresh_due(self) -> bool:
+        """Whether `refresh` would read the store now: asked on the event loop, so a round hops to a
+        thread for it only every refresh_seconds, not on every round."""
+        return self._clock() - self._refreshed >= self._refresh_seconds
+
     def refresh(self, force: bool = False) -> None:
         """Re-read every stored circuit (at most every refresh_seconds) and try for the probes that are due."""
         now = self._clock()

@@ -32,9 +32,10 @@ from opendip.delivery.attempts import MESSAGE, Attempt
 from opendip.delivery.breaker import BreakerSnapshot
 from opendip.delivery.client import HttpResult, WebhookClient
 from opendip.delivery.kind import Batch, OutboxKind
-from opendip.delivery.lane import Lane
+from opendip.delivery.lane import Lane, limits
 from opendip.delivery.message_kind import MessageKind
 from opendip.delivery.outbox import Settled
+from opendip.delivery.outbox_repository import GroupKey
 from opendip.delivery.outcome import classify, exception_outcome
 from opendip.delivery.retry import RetryPolicy
 from opendip.delivery.settle import settle
@@ -163,7 +164,8 @@ class DeliveryWorker:
 
     async def _claim(self, lane: Lane) -> tuple[int, list[asyncio.Task[None]]]:
         kind, repository = lane.kind, lane.kind.repository
-        await asyncio.to_thread(lane.breaker.refresh)
+        if lane.breaker.refresh_due():
+            await asyncio.to_thread(lane.breaker.refresh)
         woken, lane.woken = lane.woken, False  # before the clock is read: rows of a later wake are seen next round
         now = time.time()
         if lane.stale(now, self.settings.delivery_poll_seconds, woken):
@@ -174,12 +176,7 @@ class DeliveryWorker:
         lane.productive = False
         if not slots:
             return 0, []
-        hooks = await asyncio.to_thread(lambda: {g: kind.webhook(g) for g in slots})
-        claim_batch = self.settings.delivery_claim_batch
-        for group in (g for g in slots if hooks[g] is None):
-            await asyncio.to_thread(repository.hold, group, time.time() + HOLD_SECONDS, kind.no_webhook, claim_batch)
-        limits = lane.limits({g: (n, hook) for g, n in slots.items() if (hook := hooks[g]) is not None}, claim_batch)
-        claimed = await asyncio.to_thread(repository.claim, limits, self.owner, self.settings.delivery_lease_seconds)
+        hooks, claimed = await asyncio.to_thread(self._hooks_and_claim, kind, slots, lane.allowances(slots))
         tasks: list[asyncio.Task[None]] = []
         leftover: list[int] = []
         count = 0
@@ -203,6 +200,19 @@ class DeliveryWorker:
             await asyncio.to_thread(repository.release, leftover, self.owner)
         lane.productive = count > 0
         return count, tasks
+
+    def _hooks_and_claim(
+        self, kind: OutboxKind, slots: dict[GroupKey, int], allowances: dict[str, int | None]
+    ) -> tuple[dict[GroupKey, Webhook | None], dict[GroupKey, list[Any]]]:
+        """In a thread, one hop a round: the groups' webhooks (cached), holds where there is none, the claim."""
+        repository, claim_batch = kind.repository, self.settings.delivery_claim_batch
+        hooks = {g: kind.webhook(g) for g in slots}
+        for group in (g for g in slots if hooks[g] is None):
+            repository.hold(group, time.time() + HOLD_SECONDS, kind.no_webhook, claim_batch)
+        wanted = limits(
+            {g: (n, hook) for g, n in slots.items() if (hook := hooks[g]) is not None}, claim_batch, allowances
+        )
+        return hooks, repository.claim(wanted, self.owner, self.settings.delivery_lease_seconds)
 
     def _spawn(self, lane: Lane, recipient: str, hook: Webhook, batch: Batch) -> asyncio.Task[None]:
         lane.inflight[recipient] += 1
