@@ -27,12 +27,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Connection, Row, Table, delete, or_, select, update
+from sqlalchemy import Connection, Row, Select, Table, bindparam, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from opendip.config import Settings
 from opendip.core.reads import read_engine
 from opendip.db.engine import Database
+from opendip.db.prepared import Prepared
 from opendip.delivery.breaker import BreakerSnapshot, BreakerState, CircuitBreaker
 from opendip.delivery.tables import delivery_breakers
 
@@ -195,17 +196,28 @@ def tripped_circuits(conn: Connection, table: Table, recipients: set[str], owner
     SHARE (PostgreSQL; SQLite's single writer already orders them), so a failure that opens a
     circuit commits either before this claim, and is seen here, or after its leases are visible.
     Only the worker holding the half-open probe may claim for an open circuit past its cooldown.
+    Every circuit that is not closed is read (a few rows: closed circuits are deleted), by a
+    statement compiled once (db/prepared.py), and the claim's recipients picked out of them.
     """
     if not recipients:
         return set()
+    statement = _TRIPPED.get(table.name)
+    if statement is None:
+        statement = _TRIPPED[table.name] = Prepared(lambda _: _tripped(table))
+    return {recipient for (recipient,) in statement.run(conn, {"now": now, "owner": owner}) if recipient in recipients}
+
+
+_TRIPPED: dict[str, Prepared] = {}
+
+
+def _tripped(table: Table) -> Select[Any]:
     c = table.c
-    query = (
+    now, owner = bindparam("now", type_=c.opened_at.type), bindparam("owner", type_=c.probe_owner.type)
+    return (
         select(c.recipient_dip_id)
         .where(
-            c.recipient_dip_id.in_(sorted(recipients)),
             c.state != "closed",
             or_(c.opened_at + c.cooldown_seconds > now, c.probe_owner.is_(None), c.probe_owner != owner),
         )
         .with_for_update(read=True)
     )
-    return set(conn.execute(query).scalars())
