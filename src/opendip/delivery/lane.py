@@ -17,6 +17,7 @@ from opendip.config import Settings
 from opendip.db.engine import Database
 from opendip.delivery.kind import OutboxKind
 from opendip.delivery.outbox_repository import GroupKey
+from opendip.delivery.outcome_queue import OutcomeQueue
 from opendip.delivery.pacing import Pacer
 from opendip.delivery.shared_breaker import SharedBreaker
 from opendip.delivery.webhooks import Webhook
@@ -30,6 +31,7 @@ class Lane:
         self.kind = kind
         self.breaker = SharedBreaker(db, settings, owner, table=kind.repository.source.breakers)
         self.pacer = Pacer(settings.delivery_rate_per_recipient)
+        self.outcomes = OutcomeQueue(kind.repository.record, owner)
         self.inflight: Counter[str] = Counter()
         self.groups: list[GroupKey] = []
         self.groups_at = 0.0
