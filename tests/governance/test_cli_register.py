@@ -26,7 +26,7 @@ OPENDIP = str(Path(sys.executable).parent / "opendip")
 def cr(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPENDIP_")}
     return subprocess.run(
-        [OPENDIP, "cr", *args, "--data-dir", str(data_dir)], capture_output=True, text=True, env=env, timeout=60
+        [OPENDIP, "cr", *args, "--data-dir", str(data_dir)], capture_output=True, text=True, env=env, timeout=280
     )
 
 
@@ -92,7 +92,7 @@ def test_cli_release_register_promote_list_rollback(tmp_path: Path) -> None:
     def release(*args: str) -> subprocess.CompletedProcess[str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("OPENDIP_")}
         command = [OPENDIP, "release", *args, "--data-dir", str(data)]
-        return subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+        return subprocess.run(command, capture_output=True, text=True, env=env, timeout=280)
 
     registered = release("register", "2027.1", "--catalogue", str(folder), "--cr", ref)
     assert registered.returncode == 0, registered.stderr

@@ -16,11 +16,13 @@ import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-import psycopg
 from sqlalchemy.engine import make_url
+
+if TYPE_CHECKING:
+    import psycopg
 
 COUNTED_TABLES = ("messages", "deliveries", "journal")
 DIGEST_QUERY = "SELECT id, transaction_id, content_hash FROM messages ORDER BY id"
@@ -56,7 +58,7 @@ def _inspect(cursor: Any) -> Inspection:
         cursor.execute("SELECT version_num FROM alembic_version")
         row = cursor.fetchone()
         revision = str(row[0]) if row else None
-    except (sqlite3.Error, psycopg.Error):
+    except sqlite3.Error:  # a copy from before the first migration
         revision = None
     cursor.execute(DIGEST_QUERY)
 
@@ -158,6 +160,8 @@ def _run(args: list[str]) -> None:
 
 def snapshot_postgres(url: str, target: Path) -> tuple[Inspection, str]:
     """pg_dump of the hub's schema at an exported snapshot, inspected in that same snapshot."""
+    import psycopg  # here, not at the top: a hub on SQLite never loads the PostgreSQL driver
+
     schema = schema_of(url)
     dsn = libpq_url(url)
     with psycopg.connect(dsn) as conn:
@@ -195,6 +199,8 @@ def _inspect_postgres(conn: psycopg.Connection[Any], named: Any) -> Inspection:
 
 
 def inspect_postgres(url: str) -> Inspection:
+    import psycopg
+
     with psycopg.connect(libpq_url(url)) as conn, conn.cursor(name="opendip_inspect") as cursor:
         return _inspect_postgres(conn, cursor)
 
@@ -210,6 +216,8 @@ def check_postgres_dump(path: Path) -> str | None:
 
 def restore_postgres(store: Path, url: str, schema: str) -> str:
     """Restore into an existing database that does not yet hold the schema; returns the URL to run on."""
+    import psycopg
+
     target = with_database(url, make_url(url).database or "postgres", schema)
     dsn = libpq_url(target)
     with psycopg.connect(dsn) as conn:
@@ -226,10 +234,14 @@ def restore_postgres(store: Path, url: str, schema: str) -> str:
 
 
 def create_scratch_database(url: str, name: str) -> None:
+    import psycopg
+
     with psycopg.connect(libpq_url(url), autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def drop_scratch_database(url: str, name: str) -> None:
+    import psycopg
+
     with psycopg.connect(libpq_url(url), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
