@@ -102,7 +102,16 @@ async def comment_request(
     return answer(await run(requests.comment, who.actor, role, ref.upper(), body.text), 201)
 
 
-@router.post("/change-requests/{ref}/attachments")
+ATTACHMENT_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+"""The file itself is the body (any media type; its bytes are kept as sent)."""
+
+
+@router.post("/change-requests/{ref}/attachments", openapi_extra=ATTACHMENT_BODY)
 async def attach_to_request(
     request: Request, ref: str, who: SignedIn, role: Annotated[str, Depends(role_in_query)]
 ) -> Response:

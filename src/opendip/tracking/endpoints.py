@@ -59,7 +59,19 @@ async def cases(who: Reader) -> Response:
     return answer(await run(who.hub.tracking.cases))
 
 
-@router.post("/plan")
+PLAN_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/yaml": {"schema": {"type": "string", "description": "a test plan, YAML (or JSON)"}},
+            "text/csv": {"schema": {"type": "string", "description": "a plan's cases, one a row"}},
+        },
+    }
+}
+"""The plan is text read by hand (YAML or CSV), so the document is told what the route takes."""
+
+
+@router.post("/plan", openapi_extra=PLAN_BODY)
 async def import_plan(request: Request, who: Annotated[Principal, _changing("tracking.import")]) -> Response:
     """The body is a plan: YAML (or JSON), or a CSV of cases when sent as text/csv."""
     raw = await read_body(request, MAX_PLAN_BYTES)

@@ -154,6 +154,10 @@ def test_export_names_the_admin_routes_bodies(exported: dict) -> None:
     create = schemas["ParticipantCreate"]
     assert {"dipId", "role", "name"} <= set(create["required"]) and "dcpFor" in create["properties"]
     assert "requestBody" not in paths["/admin/participants/{dip_id}/suspend"]["post"], "no body, none named"
+    plan = paths["/admin/testing/plan"]["post"]["requestBody"]["content"]
+    assert set(plan) == {"application/yaml", "text/csv"}, "a plan is text the route reads itself"
+    attachment = paths["/admin/governance/change-requests/{ref}/attachments"]["post"]["requestBody"]["content"]
+    assert attachment["application/octet-stream"]["schema"]["format"] == "binary"
 
 
 def test_export_then_import_gives_the_same_catalogue_but_roles(
