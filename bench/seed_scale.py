@@ -105,7 +105,7 @@ def statements(pg: bool) -> list[str]:
     prefix = (
         "" if pg else "WITH RECURSIVE seq(n) AS (SELECT :first UNION ALL SELECT n + 1 FROM seq WHERE n + 1 < :last) "
     )
-    # what the store's trigger would mark (migration 0020); the PostgreSQL seed runs with triggers off
+    # what the settle step marks (migration 0020): the seed writes settled rows itself
     failed_at = f"(CASE WHEN {x['state']} IN ('rejected', 'exhausted', 'unknown') THEN {x['received']} + 0.5 END)"
     messages = (
         f"{prefix}INSERT INTO messages (transaction_id, interface_id, event_code, schema_version, sender_dip_id, "

@@ -1,8 +1,8 @@
-"""The store marks a message failed when one of its deliveries is stored failed, and failed searches walk the marks.
+"""The settle step marks a message failed when one of its deliveries is stored failed; failed searches walk the marks.
 
-Migration 0020: a trigger on `deliveries` sets `messages.failed_at`, whoever writes the row
-(the workers' settle step, a seed, an operator's SQL), and the portal's failed-state searches
-walk the partial indexes of marked messages newest first. Correctness of the searches against
+Migration 0020: the workers' settle step sets `messages.failed_at` in the transaction that stores
+a delivery failed, and the portal's failed-state searches walk the partial indexes of marked
+messages newest first. Correctness of the searches against
 the world's truth (a real worker settling real failures) is in test_big_stores.py and
 test_scope.py; these tests pin the mark itself and the plans that keep the searches flat.
 """
@@ -13,13 +13,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, insert, select
 
 from opendip.accounts.roles import Role
 from opendip.accounts.viewer import Viewer
 from opendip.db.engine import Database
 from opendip.db.migrate import upgrade
 from opendip.db.models import deliveries, messages
+from opendip.delivery.outbox import DeliveryState, Settled
+from opendip.delivery.repository import OUTBOX
 from opendip.portal.filters import MessageFilter, Outcome
 from opendip.portal.predicates import message_conditions
 from tests.helpers.plans import plan
@@ -37,7 +39,8 @@ def db(db_url: str) -> Iterator[Database]:
     database.dispose()
 
 
-def _message(conn: Connection, n: int, *states: str) -> str:
+def _message(conn: Connection, n: int, *leases: str | None) -> str:
+    """A message with one pending delivery per lease owner given (None: not leased)."""
     tx = f"T-IF-021-{SENDER}-MARK-{n}"
     conn.execute(
         insert(messages).values(
@@ -54,7 +57,7 @@ def _message(conn: Connection, n: int, *states: str) -> str:
             payload=b"{}",
         )
     )
-    for i, state in enumerate(states):
+    for i, owner in enumerate(leases):
         conn.execute(
             insert(deliveries).values(
                 transaction_id=tx,
@@ -63,39 +66,55 @@ def _message(conn: Connection, n: int, *states: str) -> str:
                 recipient_kind="primary",
                 publication_id="PUB-001",
                 replay=False,
-                state=state,
+                state="pending",
                 attempts=0,
                 next_attempt_at=1000.0 + n,
                 created_at=1000.0 + n,
+                lease_owner=owner,
+                lease_until=None if owner is None else 9e9,
             )
         )
     return tx
+
+
+def _rows(conn: Connection, tx: str) -> list[int]:
+    return list(
+        conn.execute(
+            select(deliveries.c.id).where(deliveries.c.transaction_id == tx).order_by(deliveries.c.id)
+        ).scalars()
+    )
+
+
+def _settle(db: Database, owner: str, *outcomes: tuple[int, DeliveryState]) -> None:
+    """What a worker's settle step writes (the outbox's own statement, guarded by the lease)."""
+    with db.begin() as conn:
+        OUTBOX.write(conn, [Settled(row, state, 1, 2000.0) for row, state in outcomes], owner)
 
 
 def _marks(conn: Connection) -> dict[str, Any]:
     return {row.transaction_id: row.failed_at for row in conn.execute(select(messages))}
 
 
-def test_a_delivery_stored_failed_marks_its_message_once(db: Database) -> None:
+def test_the_settle_step_marks_a_message_failed_once_where_its_row_failed(db: Database) -> None:
     with db.begin() as conn:
-        inserted_failed = _message(conn, 1, "delivered", "unknown")
-        settled_failed = _message(conn, 2, "pending", "pending")
-        delivered = _message(conn, 3, "delivered", "delivered")
-        pending = _message(conn, 4, "pending")
-    with db.begin() as conn:
-        marks = _marks(conn)
-        assert marks[inserted_failed] is not None
-        assert marks[settled_failed] is marks[delivered] is marks[pending] is None
-        # the settle step's statement: a pending row becomes rejected, another stays pending
-        first = conn.execute(select(deliveries.c.id).where(deliveries.c.transaction_id == settled_failed)).scalars()
-        conn.execute(update(deliveries).where(deliveries.c.id == min(first)).values(state="rejected"))
-        conn.execute(update(deliveries).where(deliveries.c.transaction_id == pending).values(state="delivered"))
+        failing = _message(conn, 1, "w1", "w1", "w1")
+        delivered = _message(conn, 2, "w1")
+        lost = _message(conn, 3, "w2")  # another worker holds its lease now
+        pending = _message(conn, 4, None)
+        rows = {tx: _rows(conn, tx) for tx in (failing, delivered, lost)}
+    _settle(
+        db,
+        "w1",
+        (rows[failing][0], DeliveryState.REJECTED),
+        (rows[failing][1], DeliveryState.DELIVERED),
+        (rows[delivered][0], DeliveryState.DELIVERED),
+        (rows[lost][0], DeliveryState.UNKNOWN),  # not ours any more: the row keeps the other worker's result
+    )
     with db.begin() as conn:
         marked = _marks(conn)
-        assert marked[settled_failed] is not None and marked[pending] is None and marked[delivered] is None
-        # a second failure of a marked message keeps its first mark
-        conn.execute(update(deliveries).where(deliveries.c.transaction_id == settled_failed).values(state="exhausted"))
-        conn.execute(update(deliveries).where(deliveries.c.transaction_id == inserted_failed).values(state="unknown"))
+    assert marked[failing] is not None
+    assert marked[delivered] is None and marked[lost] is None and marked[pending] is None
+    _settle(db, "w1", (rows[failing][2], DeliveryState.EXHAUSTED))  # a second failure keeps the first mark
     with db.begin() as conn:
         assert _marks(conn) == marked
 

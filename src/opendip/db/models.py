@@ -135,10 +135,11 @@ class Message(Base):
     received_at: Mapped[float] = mapped_column(Double)
     payload: Mapped[bytes] = mapped_column(LargeBinary)
     failed_at: Mapped[float | None] = mapped_column(Double, nullable=True)
-    """Set by the store itself (a trigger on `deliveries`, migration 0020) when one of the message's
-    deliveries is first stored in a failed state, and never cleared (a failed row stays failed: a requeue
-    adds a new row). NULL for the ~99 % that never failed, so the partial indexes above hold only the
-    failures and a failed-state search walks them newest first instead of every stored message."""
+    """Set by the delivery workers' settle step (delivery/repository.py, migration 0020) in the transaction
+    that first stores one of the message's deliveries in a failed state, and never cleared (a failed row
+    stays failed: a requeue adds a new row). NULL for the ~99 % that never failed, so the partial indexes
+    above hold only the failures and a failed-state search walks them newest first instead of every
+    stored message."""
 
 
 class OutboxRow:

@@ -44,6 +44,7 @@ class DeliveryState(StrEnum):
 
 
 PENDING = DeliveryState.PENDING.value
+FAILED_STATES = frozenset({DeliveryState.REJECTED, DeliveryState.EXHAUSTED, DeliveryState.UNKNOWN})
 
 
 @dataclass(frozen=True)
@@ -64,9 +65,15 @@ class Settled:
 class OutboxTable:
     """The shared statements over one outbox table; `eligible` narrows what may be claimed at all."""
 
-    def __init__(self, table: Table, eligible: Callable[[], ColumnElement[bool]] | None = None) -> None:
+    def __init__(
+        self,
+        table: Table,
+        eligible: Callable[[], ColumnElement[bool]] | None = None,
+        on_failed: Callable[[Connection, Sequence[int]], None] | None = None,
+    ) -> None:
         self.table = table
         self._eligible = eligible
+        self._on_failed = on_failed
         c = table.c
         self._lease = Prepared(
             lambda _: (
@@ -171,8 +178,13 @@ class OutboxTable:
         """Settle attempts: the rows' new states (under our lease), their journal rows and their attempt rows.
 
         Journal and attempt rows are written even where the lease was lost: they say what this worker did.
+        Rows settled in a failed state are handed to `on_failed` in the same transaction (the message
+        outbox marks their messages failed for the portal's failed searches).
         """
         self.settle(conn, outcomes, owner)
+        failed = [o.id for o in outcomes if o.state in FAILED_STATES]
+        if failed and self._on_failed is not None:  # rare: nothing more is written for a batch that succeeded
+            self._on_failed(conn, failed)
         record_journal(conn, [row for o in outcomes for row in o.journal])
         attempts.record(conn, [o.attempt for o in outcomes if o.attempt is not None])
 

@@ -9,16 +9,16 @@ and recipients that stopped receiving are not claimed for at all.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import cast
 
-from sqlalchemy import ColumnElement, Table, select
+from sqlalchemy import ColumnElement, Connection, Table, select, update
 
 from opendip.db import models
 from opendip.db.engine import Database
 from opendip.delivery.journalling import OUTBOUND
-from opendip.delivery.outbox import OutboxTable
+from opendip.delivery.outbox import FAILED_STATES, OutboxTable
 from opendip.delivery.outbox_repository import GroupKey, OutboxRepository, OutboxSource
 from opendip.delivery.tables import delivery_breakers
 from opendip.participants.tables import participant_profiles
@@ -62,7 +62,17 @@ def _receiving() -> ColumnElement[bool]:
     return deliveries.c.recipient_dip_id.not_in(stopped)
 
 
-OUTBOX = OutboxTable(deliveries, eligible=_receiving)
+def _mark_failed(conn: Connection, ids: Sequence[int]) -> None:
+    """Mark the messages of these just-settled rows failed (`messages.failed_at`, migration 0020), where
+    the row really is failed now: a row whose lease another worker took kept that worker's result."""
+    d, m = deliveries.c, messages.c
+    failed = select(d.transaction_id).where(d.id.in_(list(ids)), d.state.in_(sorted(s.value for s in FAILED_STATES)))
+    conn.execute(
+        update(messages).where(m.transaction_id.in_(failed), m.failed_at.is_(None)).values(failed_at=time.time())
+    )
+
+
+OUTBOX = OutboxTable(deliveries, eligible=_receiving, on_failed=_mark_failed)
 
 
 MESSAGES = OutboxSource(

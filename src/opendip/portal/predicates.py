@@ -136,8 +136,8 @@ def has_delivery(
 ) -> ColumnElement[bool]:
     """EXISTS a delivery of message `m` the viewer may see, in (or not in) some states, to a recipient, ...
 
-    Failed states only: the store marks a message failed (`failed_at`, set by a
-    trigger when one of its deliveries is stored failed, never cleared, since a
+    Failed states only: a message is marked failed (`failed_at`, set by the
+    settle step that stores one of its deliveries failed, never cleared, since a
     failed row stays failed) and the partial indexes on it hold only those ~1 %
     of messages, everyone's and each sender's, newest first. "Has a failed
     delivery" for a viewer who sees everything is then that mark alone; any

@@ -4,8 +4,7 @@ Replaying every migration on an empty store builds the same schema as creating
 the tables from the SQLAlchemy metadata, only slower (SQLite's batch mode copies
 tables again and again). A fresh store is therefore created from the metadata,
 with the database-level rules the migrations add beyond it (the audit log's
-append-only triggers, the trigger marking failed messages; on PostgreSQL the
-journal partitioned by day), and
+append-only triggers; on PostgreSQL the journal partitioned by day), and
 stamped at the head revision; a store with tables goes through Alembic as
 before. tests/test_db_head_schema.py proves both roads end in the same schema
 on SQLite and PostgreSQL.
@@ -35,14 +34,9 @@ from opendip.tracking import tables as _tracking  # noqa: F401
 
 METADATA: MetaData = Base.metadata
 
-# The rules as the migrations leave them at head: 0003 made the audit log append-only, 0009 lets retention
-# delete the rows below its floor; 0020 marks a message failed when one of its deliveries is stored failed.
+# The audit log's rules as the migrations leave them at head: 0003 made it append-only,
+# 0009 lets retention delete the rows below its floor.
 _AUDIT_FLOOR = "(SELECT before_at FROM retention_floors WHERE kind = 'audit')"
-_FAILED_STATES = "('rejected', 'exhausted', 'unknown')"
-_SQLITE_MARK_FAILED = (
-    "BEGIN UPDATE messages SET failed_at = (julianday('now') - 2440587.5) * 86400.0 "
-    "WHERE transaction_id = NEW.transaction_id AND failed_at IS NULL; END"
-)
 _PG_RULES = (
     """
 CREATE OR REPLACE FUNCTION opendip_audit_append_only() RETURNS trigger AS $$
@@ -63,18 +57,6 @@ $$ LANGUAGE plpgsql
 """,
     "CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log "
     "FOR EACH ROW EXECUTE FUNCTION opendip_audit_retention()",
-    # 0020: a message is marked failed (messages.failed_at) when one of its deliveries is stored failed
-    """
-CREATE OR REPLACE FUNCTION opendip_message_failed() RETURNS trigger AS $$
-BEGIN
-    UPDATE messages SET failed_at = EXTRACT(EPOCH FROM clock_timestamp())
-    WHERE transaction_id = NEW.transaction_id AND failed_at IS NULL;
-    RETURN NULL;
-END;
-$$ LANGUAGE plpgsql
-""",
-    "CREATE TRIGGER deliveries_mark_failed AFTER INSERT OR UPDATE OF state ON deliveries "
-    f"FOR EACH ROW WHEN (NEW.state IN {_FAILED_STATES}) EXECUTE FUNCTION opendip_message_failed()",
 )
 _SQLITE_RULES = (
     "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log "
@@ -82,10 +64,6 @@ _SQLITE_RULES = (
     "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log "
     f"WHEN OLD.at >= COALESCE({_AUDIT_FLOOR}, 0) "
     "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
-    f"CREATE TRIGGER deliveries_failed_insert AFTER INSERT ON deliveries WHEN NEW.state IN {_FAILED_STATES} "
-    + _SQLITE_MARK_FAILED,
-    f"CREATE TRIGGER deliveries_failed_update AFTER UPDATE OF state ON deliveries WHEN NEW.state IN {_FAILED_STATES} "
-    + _SQLITE_MARK_FAILED,
 )
 
 
@@ -101,7 +79,7 @@ def create_head(conn: Connection, scripts: ScriptDirectory) -> None:
         _newest_last(conn)
     for statement in _PG_RULES if conn.dialect.name == "postgresql" else _SQLITE_RULES:
         conn.exec_driver_sql(statement)
-    if conn.dialect.name == "postgresql":  # the journal by day, as migration 0020 leaves it
+    if conn.dialect.name == "postgresql":  # the journal by day, as migration 0019 leaves it
         journal_days.partition_by_day(conn)
     MigrationContext.configure(conn).stamp(scripts, "head")
 
