@@ -26,6 +26,7 @@ from opendip.db.engine import Database
 from opendip.db.group import GroupCommit
 from opendip.db.prepared import Prepared
 from opendip.delivery import attempts
+from opendip.delivery.outbox_arrays import lease_sql, settle_sql
 
 OUTCOMES_PER_TRANSACTION = 1000
 _LEASE = ("b_id", "b_owner", "b_until")
@@ -82,6 +83,8 @@ class OutboxTable:
                 .values(lease_owner=bindparam("b_owner"), lease_until=bindparam("b_until"))
             )
         )
+        self._lease_arrays = lease_sql(table)
+        self._settle_arrays = settle_sql(table)
         self._settle = Prepared(
             lambda _: (
                 update(table)
@@ -113,8 +116,11 @@ class OutboxTable:
         return and_(condition, self._eligible() if self._eligible is not None else true())
 
     def lease(self, conn: Connection, ids: Sequence[int], owner: str, until: float) -> None:
-        """Mark claimed rows ours until `until`; a worker that dies lets the lease run out."""
-        self._lease.run_rows(conn, _LEASE, [(i, owner, until) for i in ids])
+        """Mark claimed rows ours until `until` (PostgreSQL: one statement); a dead worker lets the lease run out."""
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(self._lease_arrays, (owner, until, list(ids)))
+        else:
+            self._lease.run_rows(conn, _LEASE, [(i, owner, until) for i in ids])
 
     def release(self, conn: Connection, ids: Sequence[int], owner: str) -> None:
         """Give back leased rows we will not attempt now (no attempt is counted)."""
@@ -163,8 +169,21 @@ class OutboxTable:
     def settle(self, conn: Connection, outcomes: Sequence[Settled], owner: str) -> None:
         """Write attempts' outcomes, each guarded by our lease: a row another worker re-took keeps its result.
 
-        One executemany of a statement compiled once (db/prepared.py), rows handed to the driver as tuples.
+        PostgreSQL: one statement, the rows as arrays (outbox_arrays.py). SQLite: one executemany of a
+        statement compiled once (db/prepared.py), the rows handed to the driver as tuples.
         """
+        if not outcomes:
+            return
+        if conn.dialect.name == "postgresql":
+            columns = zip(
+                *(
+                    (o.id, str(o.state), o.attempts, o.next_attempt_at, o.delivered_at, o.http_status, o.error)
+                    for o in outcomes
+                ),
+                strict=True,
+            )
+            conn.exec_driver_sql(self._settle_arrays, (*(list(c) for c in columns), owner))
+            return
         self._settle.run_rows(
             conn,
             _SETTLE,
