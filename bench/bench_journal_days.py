@@ -1,6 +1,6 @@
 """Journal purge on PostgreSQL: day partitions dropped whole against row deletes, as the store grows.
 
-    nice -n 19 .venv/bin/python bench/bench_journal_days.py --sizes 20000 300000 --purge 20000
+    nice -n 19 .venv/bin/python bench/bench_journal_days.py --sizes 20000 300000 --purge 10000
 
 Each store (a fresh PostgreSQL schema) is seeded (bench/seed_store.py: three journal entries per message)
 with `--purge` messages in the two oldest days and the rest of `size` spread over the following 58 days;
@@ -11,7 +11,9 @@ table (`plain`: the layout before migration 0019, archived then deleted `--batch
 
 Reported per layout and size: the purge's own time per 1,000 entries (the delete transactions, or the
 drop transactions), the longest such transaction (the most ingest ever waits for the journal), the whole
-run (archiving included), and the ratio of each against the layout's smallest store in the same run.
+run (archiving included), and the ratio of each against the layout's smallest store in the same run; then
+what partitions cost the everyday work: a message's journal by transaction ID (every day partition's index
+is probed) and journal writes (50 rows a transaction, routed to their day).
 """
 
 from __future__ import annotations
@@ -27,16 +29,19 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import database
-from bench.seed_store import seed_postgres
+from bench.seed_store import REGS, seed_postgres
 from sqlalchemy import text
 
 from opendip.config import Settings
+from opendip.core import journal
+from opendip.core.journal import Stage
 from opendip.db import journal_days
 from opendip.db.engine import Database
 from opendip.db.migrate import upgrade
 from opendip.ops.backup_engines import libpq_url
 from opendip.ops.retention import RetentionService
 from opendip.ops.retention_kinds import KINDS
+from opendip.status.tracking import journal_rows
 
 DAY = float(journal_days.DAY)
 SPAN_DAYS = 60
@@ -73,6 +78,7 @@ def run_size(layout: str, size: int, purge: int, batch: int) -> dict[str, Any]:
         began = time.perf_counter()
         result = service.run_kind(KINDS["journal"], old_end)
         seconds = time.perf_counter() - began
+        lookup_ms, write_rate = reads_and_writes(db, purge, size, now)
         db.dispose()
         expected = purge * ENTRIES
         assert result.purged == expected, f"purged {result.purged}, expected {expected}"
@@ -87,17 +93,40 @@ def run_size(layout: str, size: int, purge: int, batch: int) -> dict[str, Any]:
             "purge_ms_per_1000": round(result.purge_ms / expected * 1000, 2),
             "purge_ms": round(result.purge_ms, 1),
             "longest_write_ms": round(result.longest_write_ms, 1),
+            "lookup_ms": round(lookup_ms, 3),
+            "journal_writes_per_s": round(write_rate),
         }
+
+
+def reads_and_writes(db: Database, first: int, size: int, now: float) -> tuple[float, float]:
+    """After the purge: one message's journal by transaction ID (the tracking read), ms each over 300 lookups
+    spread over the stored ones; and journal rows written at now, 50 a transaction, rows per second."""
+    picks = [f"T-IF-043-{REGS}-REGS-SEED-{n:012d}" for n in range(first, size, max(1, (size - first) // 300))]
+    with db.engine.connect() as conn:
+        journal_rows(conn, picks[:5])  # warm the plan cache
+        began = time.perf_counter()
+        for tx in picks:
+            assert len(journal_rows(conn, [tx])[tx]) == ENTRIES
+        lookup_ms = (time.perf_counter() - began) * 1000 / len(picks)
+    batches = 200
+    began = time.perf_counter()
+    for b in range(batches):
+        rows = [journal.entry(f"T-W-{b}-{k}", Stage.INBOUND, "GoodToGo", at=now + k) for k in range(50)]
+        with db.begin() as conn:
+            journal.record(conn, rows)
+    return lookup_ms, batches * 50 / (time.perf_counter() - began)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[20_000, 300_000])
-    parser.add_argument("--purge", type=int, default=20_000, help="old messages whose journal is purged")
+    parser.add_argument("--purge", type=int, default=10_000, help="old messages whose journal is purged")
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--layouts", nargs="+", choices=("plain", "partitioned"), default=["plain", "partitioned"])
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
+    if min(args.sizes) <= args.purge:
+        parser.error("every size must be larger than --purge (the rest of the store is what grows)")
     rows = []
     for layout in args.layouts:
         measured = [run_size(layout, size, args.purge, args.batch) for size in sorted(args.sizes)]

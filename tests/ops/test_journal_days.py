@@ -145,6 +145,15 @@ def test_old_days_are_archived_and_dropped_whole_and_reads_are_unchanged(db: Dat
     again = retention.run(["journal"])[0]  # nothing left to take; the held day waits for its message
     assert again.purged == 0 and again.dropped == [] and again.held == 2
 
+    restored = sum(retention.restore(name)["inserted"]["journal"] for name in result.archives)
+    assert restored == result.archived  # read back: a dropped day's rows into the default partition
+    with db.engine.connect() as conn:
+        assert where_rows_are(conn) == {
+            journal_days.DEFAULT: 2 * 20 * 3 + 3,
+            journal_days.name_of(OLD_DAY + 2): 20 * 3 + 2,
+            journal_days.name_of(TODAY): 15,
+        }
+
 
 def test_a_journal_with_rows_is_partitioned_in_place_and_its_legacy_part_purged_then_dropped(tmp_path: Path) -> None:
     with database_url("postgres", tmp_path) as url:

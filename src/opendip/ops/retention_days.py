@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import structlog
 from sqlalchemy import Connection, text, update
 
 from opendip.core.reads import read_engine
@@ -32,6 +33,7 @@ from opendip.db.journal_days import DayPartition
 from opendip.ops.archive_files import ArchiveManifest, ArchiveWriter
 from opendip.ops.retention_kinds import raise_floor
 
+log = structlog.get_logger(__name__)
 KIND = "journal"
 _LEGACY_BOUND = re.compile(r"TO \('?(-?[0-9.e+]+)'?\)")
 
@@ -104,7 +106,9 @@ class DayRetention:
             with self.db.begin() as conn:
                 if journal_days.count_rows(conn, partition.name) != rows:
                     raise _Changed(partition.name)
+                counted = time.perf_counter()
                 journal_days.drop(conn, partition.name)
+                detached = time.perf_counter()
                 for archive_id, manifest in written:
                     conn.execute(
                         update(retention_archives)
@@ -115,6 +119,14 @@ class DayRetention:
         except _Changed:
             return
         took = (time.perf_counter() - began) * 1000
+        log.info(
+            "journal day dropped",
+            partition=partition.name,
+            rows=rows,
+            count_ms=round((counted - began) * 1000, 1),
+            detach_drop_ms=round((detached - counted) * 1000, 1),
+            transaction_ms=round(took, 1),
+        )
         done.longest_write_ms = max(done.longest_write_ms, took)
         done.purge_ms += took
         done.archived += rows
