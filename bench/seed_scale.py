@@ -193,6 +193,23 @@ def renice_backend(conn: psycopg.Connection[Any], nice: int, log: Callable[[str]
         log(f"  postgresql: backend {pid} not reniced ({error})")
 
 
+def _journal_days(dsn: str, oldest: float, newest: float) -> None:
+    """The journal's day partitions for the seeded history (migration 0019), as the hub's loop would have made
+    them day by day; without them every seeded row would sit in the default partition."""
+    from sqlalchemy import create_engine
+
+    from opendip.db import journal_days
+
+    engine = create_engine(dsn.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        with engine.begin() as conn:
+            if journal_days.is_partitioned(conn):
+                first = journal_days.day_of(oldest)
+                journal_days.ensure_ahead(conn, first * journal_days.DAY, journal_days.day_of(newest) - first)
+    finally:
+        engine.dispose()
+
+
 def seed_postgres(
     dsn: str,
     first: int,
@@ -213,6 +230,7 @@ def seed_postgres(
             conn.execute("SET max_parallel_maintenance_workers = 0")  # parallel workers would not be reniced
         conn.execute("SET maintenance_work_mem = '512MB'")
         conn.execute("SET synchronous_commit = off")
+        _journal_days(dsn, anchor - last * STEP, anchor)
         indexes = _pg_secondary_indexes(conn)
         for name, _ in indexes:
             conn.execute(f'DROP INDEX "{name}"')
@@ -227,8 +245,8 @@ def seed_postgres(
                 for sql in sqls:
                     conn.execute(_pg_bind(sql, params).encode())
             log(f"  postgresql: {params['last']:,} messages ({time.time() - began:.0f} s)")
-        for _, definition in indexes:
-            conn.execute(definition.encode())
+        for _, definition in indexes:  # a partitioned table's index is defined ON ONLY it: build it on every part
+            conn.execute(definition.replace(" ON ONLY ", " ON ").encode())
         conn.execute("VACUUM ANALYZE messages")
         conn.execute("VACUUM ANALYZE deliveries")
         conn.execute("VACUUM ANALYZE journal")
