@@ -6,20 +6,23 @@ how long until the hub has let every one go, and a well-behaved client's
 /healthz latency during the attack as a ratio of the same latency measured
 just before it (same run).
 
-`memory --minutes N`: N minutes of a hostile mix (malformed JSON, deep nesting,
-unknown keys, bad and replayed signatures, huge declared bodies, unknown API
-keys, portal queries with odd digits) alongside valid sends; the hub's RSS is
-sampled every 5 s and the least-squares slope reported in MB per hour.
+`memory --minutes N`: N minutes of rounds of hostile probes (bench/hostile_probes.py:
+bad input, authentication, admin and portal, webhooks, resilience) alongside a
+valid send; each answer counted right, wrong or 5xx per probe; the hub's RSS is
+sampled every 5 s and the least-squares slope reported in MB per hour, over the
+whole run and after the warm-up; the hub writes its own breakdown (malloc,
+SQLite, Python blocks, gc-tracked objects by type) each minute.
 
-    .venv/bin/python bench/bench_hostile.py slow|memory [--minutes 10] [--pace 0.5] [--append]
+    nice -n 19 .venv/bin/python bench/bench_hostile.py slow|memory [--minutes 60] [--pace 1]
+        [--store sqlite|postgresql] [--warmup 10] [--keep DIR] [--append]
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
 import os
 import random
+import shutil
 import socket
 import statistics
 import sys
@@ -29,6 +32,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -39,20 +43,18 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from common import MessageFactory, free_port, spawn, stop, wait_http  # noqa: E402
+from common import MessageFactory, database, free_port, spawn, stop, wait_http  # noqa: E402
 from harness import OPENDIP, register_cast  # noqa: E402
+from hostile_probes import PROBES, Context, Probe  # noqa: E402
 
 from opendip.messages.client import Credentials, DipClient  # noqa: E402
 
 RESULTS = ROOT / "bench" / "RESULTS.md"
 HEAD, BODY = 2.0, 4.0  # the hub's read deadlines in this bench (defaults are 10 s and 60 s)
 OPERATOR_TOKEN = "bench-operator-token-0123456789"
-ROUND = 18  # requests in one hostile round
-CERTIFICATE = "X-DIP-Signature-Certificate"
 
 
-def start_hub(work: Path) -> tuple[str, int, Credentials]:
-    url = f"sqlite:///{work / 'hub.db'}"
+def start_hub(work: Path, url: str) -> tuple[str, int, Credentials]:
     creds = register_cast(work / "data", url, None)
     port = free_port()
     return f"http://127.0.0.1:{port}", port, Credentials.load(creds)
@@ -80,7 +82,7 @@ def healthz_ms(base: str, count: int) -> float:
 
 
 def slow(work: Path) -> list[str]:
-    base, port, creds = start_hub(work)
+    base, port, creds = start_hub(work, f"sqlite:///{work / 'hub.db'}")
     args = [OPENDIP, "up", "--port", str(port)]
     with server(args, base + "/readyz", work / "hub.log", dict(os.environ) | _env(work)):
         before = healthz_ms(base, 50)
@@ -137,10 +139,10 @@ def slow(work: Path) -> list[str]:
     ]
 
 
-def _env(work: Path) -> dict[str, str]:
+def _env(work: Path, url: str = "") -> dict[str, str]:
     return {
         "OPENDIP_DATA_DIR": str(work / "data"),
-        "OPENDIP_DATABASE_URL": f"sqlite:///{work / 'hub.db'}",
+        "OPENDIP_DATABASE_URL": url or f"sqlite:///{work / 'hub.db'}",
         "OPENDIP_HTTP_HEAD_TIMEOUT_SECONDS": str(HEAD),
         "OPENDIP_HTTP_BODY_TIMEOUT_SECONDS": str(BODY),
         "OPENDIP_OPERATOR_TOKEN": OPERATOR_TOKEN,
@@ -157,109 +159,153 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def hostile_round(client: DipClient, factory: MessageFactory, rng: random.Random, base: str) -> None:
-    """One of each kind of hostile request, plus one valid send; answers are not the point, memory is."""
-    http = client._http
-    client.request("POST", "/dip-channel/IF-043", factory.body(1))
-    deep = b'[{"payload":' + b'{"a":' * 300 + b'"x"' + b"}" * 300 + b"}]"  # past orjson's own depth limit
-    client.request("POST", "/dip-channel/IF-043", deep)
-    client.request("POST", "/dip-channel/IF-043", b"[{" + os.urandom(200).hex().encode())
-    unknown = {f"k{rng.randrange(10**9)}": "v" for _ in range(300)}
-    client.request("POST", "/dip-channel/IF-043", orjson.dumps([{"payload": unknown}]))
-    signed = client._signer.headers("POST", base + "/statusmessage", b"[]")
-    for _ in range(2):  # the second is a replay
-        http.post(base + "/statusmessage", content=b"[]", headers={**signed, "X-API-Key": client.credentials.api_key})
-    http.post(base + "/dip-channel/IF-043", content=b"[]", headers={"X-API-Key": os.urandom(16).hex()})
-    http.post(
-        base + "/dip-channel/IF-043",
-        content=b"[]",
-        headers={"X-API-Key": client.credentials.api_key, "X-DIP-Signature-Certificate": os.urandom(900).hex()},
-    )
-    http.get(base + f"/admin/audit?limit=\u0661{rng.randrange(10**6)}")
-    http.get(base + f"/portal/messages?page={'9' * rng.randrange(1, 60)}&q={os.urandom(40).hex()}")
-    http.get(base + f"/journal?transactionID={os.urandom(30).hex()}")
-    # the classes the fuzz found faults in (issue 16, finding 15): NUL, the calendar's ends, forged cursors
-    operator = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
-    http.get(base + f"/admin/participants/{rng.randrange(10**6)}%00/keys", headers=operator)
-    client.request(
-        "POST", "/dip-channel/IF-043", b'[{"payload": {"k\\u0000": "' + os.urandom(8).hex().encode() + b'"}}]'
-    )
-    http.get(base + "/portal/messages?to=9999-12-31T23:59:59-14:00", headers=operator)
-    http.get(base + f"/portal/journal?after={os.urandom(12).hex()}.{'A' * 22}", headers=operator)
-    odd_hash = {**client._signer.headers("POST", base + "/validate/IF-043/ConnectionTypeChange", b"[]")}
-    odd_hash["X-DIP-Content-Hash"] = "\u00e7" * rng.randrange(1, 40)
-    http.post(base + "/validate/IF-043/ConnectionTypeChange", content=b"[]", headers=_latin1(odd_hash))
-    # the caches keyed by client text (issue 16): a long distinct unknown key, a padded public certificate
-    long_key = {f"{rng.randrange(10**9)}{'k' * 20_000}": "v"}
-    client.request("POST", "/dip-channel/IF-043", orjson.dumps([{"payload": long_key}]))
-    padded = client._signer.headers("POST", base + "/validate/IF-043/ConnectionTypeChange", b"[]")
-    pem = base64.b64decode(padded[CERTIFICATE])
-    padded[CERTIFICATE] = base64.b64encode(b"\n" * rng.randrange(20_000, 40_000) + pem).decode()
-    http.post(
-        base + "/validate/IF-043/ConnectionTypeChange",
-        content=b"[]",
-        headers={**padded, "X-API-Key": client.credentials.api_key, "Content-Type": "application/json"},
-    )
+@dataclass
+class Tally:
+    """One probe's answers over the run."""
+
+    tried: int = 0
+    right: int = 0
+    server_errors: int = 0
+    no_answer: int = 0
+    statuses: Counter[int] = field(default_factory=Counter)
+
+    @property
+    def wrong(self) -> int:
+        return self.tried - self.right - self.server_errors - self.no_answer
+
+    def add(self, probe: Probe, status: int | None) -> None:
+        self.tried += 1
+        if status is None or status == 0:
+            self.no_answer += 1
+            return
+        self.statuses[status] += 1
+        if status >= 500:
+            self.server_errors += 1
+        elif status in probe.right:
+            self.right += 1
 
 
-def _latin1(headers: dict[str, str]) -> dict[str, bytes]:
-    return {name: value.encode("latin-1") for name, value in headers.items()}
+def _slope(samples: list[tuple[float, float]]) -> float:
+    if len(samples) < 3:
+        return float("nan")
+    return statistics.linear_regression([h for h, _ in samples], [m for _, m in samples]).slope
 
 
-def memory(work: Path, minutes: float, pace: float = 0.0) -> list[str]:
-    base, port, creds = start_hub(work)
-    args = [OPENDIP, "up", "--port", str(port)]
+def memory(work: Path, minutes: float, pace: float, store: str, warmup: float, keep: Path | None) -> list[str]:
+    with database(store, work, "hostile") as url:
+        base, port, creds = start_hub(work, url)
+        args = [OPENDIP, "up", "--port", str(port)]
+        figures = work / "memory"  # the hub's own breakdown each minute (opendip.ops.memtrace, no tracing)
+        traced = {"OPENDIP_TRACEMALLOC_DIR": str(figures), "OPENDIP_TRACEMALLOC_FRAMES": "0"}
+        env = traced | dict(os.environ) | _env(work, url)
+        with server(args, base + "/readyz", work / "hub.log", env) as pid:
+            samples, loads, tallies, rounds = _run(base, port, creds, pid, minutes, pace)
+        breakdown = _breakdown(figures / "memory.jsonl")
+        log = (work / "hub.log").read_text(errors="replace").splitlines()
+        errors = [n for n, line in enumerate(log) if "Traceback" in line]
+        for n in errors[:3]:  # the first few, in full, for whoever reads the bench's output
+            print("\n".join(log[max(0, n - 3) : n + 40]), flush=True)
+        if keep is not None:  # the hub's log and its own memory figures, kept past the temporary directory
+            keep.mkdir(parents=True, exist_ok=True)
+            shutil.copy(work / "hub.log", keep / f"hub-{store}.log")
+            shutil.copy(figures / "memory.jsonl", keep / f"memory-{store}.jsonl")
+    return _report(minutes, pace, store, warmup, samples, loads, tallies, rounds, breakdown, len(errors))
+
+
+def _run(
+    base: str, port: int, creds: Credentials, pid: int, minutes: float, pace: float
+) -> tuple[list[tuple[float, float]], list[float], dict[str, Tally], int]:
     samples: list[tuple[float, float]] = []
+    loads: list[float] = []
+    tallies = {probe.name: Tally() for probe in PROBES}
+    finished = threading.Event()
+    started = time.monotonic()
+
+    def sample() -> None:
+        while not finished.wait(5):
+            samples.append(((time.monotonic() - started) / 3600, rss_mb(pid)))
+            loads.append(os.getloadavg()[0])
+            if len(samples) % 12 == 0:  # a progress line a minute, for whoever watches the log
+                print(
+                    f"minute {len(samples) // 12}: rounds {rounds}, RSS {samples[-1][1]:.1f} MB, load {loads[-1]:.1f}",
+                    flush=True,
+                )
+
     rounds = 0
-    figures = work / "memory"  # the hub's own breakdown each minute (opendip.ops.memtrace, no tracing)
-    traced = {"OPENDIP_TRACEMALLOC_DIR": str(figures), "OPENDIP_TRACEMALLOC_FRAMES": "0"}
-    with server(args, base + "/readyz", work / "hub.log", traced | dict(os.environ) | _env(work)) as pid:
-        factory = MessageFactory()
-        rng = random.Random(16)
-        stop = threading.Event()
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    end = started + minutes * 60
+    with DipClient(base, creds, timeout=60) as client:
+        ctx = Context(client, MessageFactory(), random.Random(16), base, port, OPERATOR_TOKEN)
+        while time.monotonic() < end:
+            begun = time.monotonic()
+            for probe in PROBES:
+                try:
+                    status: int | None = probe.send(ctx)
+                except (httpx.HTTPError, OSError):
+                    status = None
+                tallies[probe.name].add(probe, status)
+            rounds += 1
+            time.sleep(max(0.0, pace - (time.monotonic() - begun)))  # a shared machine: bounded CPU
+    finished.set()
+    sampler.join(10)
+    return samples, loads, tallies, rounds
 
-        def sample() -> None:
-            started = time.monotonic()
-            while not stop.wait(5):
-                samples.append(((time.monotonic() - started) / 3600, rss_mb(pid)))
 
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
-        end = time.monotonic() + minutes * 60
-        statuses: Counter[int] = Counter()
-        with DipClient(base, creds, timeout=60) as client:
-            client._http.event_hooks["response"] = [lambda answer: statuses.update([answer.status_code])]
-            while time.monotonic() < end:
-                started = time.monotonic()
-                hostile_round(client, factory, rng, base)
-                rounds += 1
-                time.sleep(max(0.0, pace - (time.monotonic() - started)))  # a shared machine: bounded CPU
-        stop.set()
-        sampler.join(10)
-    breakdown = _breakdown(figures / "memory.jsonl")
-    hours = [h for h, _ in samples]
+def _report(
+    minutes: float,
+    pace: float,
+    store: str,
+    warmup: float,
+    samples: list[tuple[float, float]],
+    loads: list[float],
+    tallies: dict[str, Tally],
+    rounds: int,
+    breakdown: list[str],
+    tracebacks: int,
+) -> list[str]:
     mbs = [m for _, m in samples]
-    slope = statistics.linear_regression(hours, mbs).slope if len(samples) > 2 else float("nan")
     half = len(mbs) // 2
+    settled = [(h, m) for h, m in samples if h * 60 >= warmup]
+    categories: dict[str, Tally] = {}
+    for probe in PROBES:
+        one, total = tallies[probe.name], categories.setdefault(probe.category, Tally())
+        total.tried += one.tried
+        total.right += one.right
+        total.server_errors += one.server_errors
+        total.no_answer += one.no_answer
+        total.statuses.update(one.statuses)
+    tried = sum(t.tried for t in tallies.values())
     return [
-        f"## Security: memory under hostile traffic (issue 16; {minutes:g} minutes, the issue asks for an hour)",
-        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `bench/bench_hostile.py memory --minutes {minutes:g} "
-        f"--pace {pace:g}`; "
-        f"`opendip up` (SQLite, one process), {rounds:,} rounds of {ROUND} requests each, at most one round per "
-        f"{pace:g} s (one valid send; malformed, deeply nested, 300-unknown-key, replayed, unknown-key, "
-        "bad-certificate, odd-digit, huge-page-number and random-lookup requests; NUL in a URL and in a body, "
-        "calendar-end portal bounds, forged page cursors, non-ASCII content hashes; a 20,000-character unknown key "
-        "and a padded certificate header, distinct each round), RSS sampled every 5 s on a "
-        "shared 2-core machine.",
+        f"## Security: memory under hostile traffic ({store}; {minutes:g} minutes)",
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `nice -n 19 bench/bench_hostile.py memory --minutes "
+        f"{minutes:g} --pace {pace:g} --store {store}`; `opendip up` (one process, back-pressure off), {rounds:,} "
+        f"rounds of {len(PROBES)} probes ({tried:,} requests), at most one round per {pace:g} s; RSS and the "
+        f"machine's 1-minute load average sampled every 5 s (load: min {min(loads):.1f}, median "
+        f"{statistics.median(loads):.1f}, max {max(loads):.1f} on 2 cores).",
         "",
-        "| minutes | samples | RSS first / median first half / median second half / last MB | slope MB per hour "
-        "| answers / 5xx |",
+        "| samples | RSS first / median first half / median second half / last MB | slope MB/h, whole run "
+        f"| slope MB/h after minute {warmup:g} | hub log tracebacks |",
         "|---|---|---|---|---|",
-        f"| {minutes:g} | {len(mbs)} | {mbs[0]:.1f} / {statistics.median(mbs[:half]):.1f} / "
-        f"{statistics.median(mbs[half:]):.1f} / {mbs[-1]:.1f} | {slope:+.1f} "
-        f"| {sum(statuses.values()):,} / {sum(n for code, n in statuses.items() if code >= 500)} |",
+        f"| {len(mbs)} | {mbs[0]:.1f} / {statistics.median(mbs[:half]):.1f} / {statistics.median(mbs[half:]):.1f} "
+        f"/ {mbs[-1]:.1f} | {_slope(samples):+.1f} | {_slope(settled):+.1f} | {tracebacks} |",
         "",
-        "Answers by status: " + ", ".join(f"{code}: {n:,}" for code, n in sorted(statuses.items())) + ".",
+        "| category | tried | right | wrong | 5xx | no answer |",
+        "|---|---|---|---|---|---|",
+        *(
+            f"| {name} | {t.tried:,} | {t.right:,} | {t.wrong:,} | {t.server_errors:,} | {t.no_answer:,} |"
+            for name, t in categories.items()
+        ),
+        "",
+        "| probe | category | right answers | answered |",
+        "|---|---|---|---|",
+        *(
+            f"| {probe.name} | {probe.category} | {', '.join(map(str, sorted(probe.right)))} | "
+            + ", ".join(f"{code}: {n:,}" for code, n in sorted(tallies[probe.name].statuses.items()))
+            + (f", none: {tallies[probe.name].no_answer:,}" if tallies[probe.name].no_answer else "")
+            + " |"
+            for probe in PROBES
+        ),
         "",
         *breakdown,
     ]
@@ -271,6 +317,7 @@ PARTS = (  # memory.jsonl's figures, as the hub measured them from inside (opend
     ("sqlite", "of it SQLite (page caches, statements), MB"),
     ("malloc_free_held", "malloc free but held, MB"),
     ("python_blocks", "Python object blocks"),
+    ("gc_objects", "gc-tracked Python objects"),
 )
 
 
@@ -290,9 +337,15 @@ def _breakdown(path: Path) -> list[str]:
     for key, label in PARTS:
         if key in last:
             values = [line.get(key, float("nan")) for line in (first, middle, last)]
-            shown = [f"{v:,.0f}" if key == "python_blocks" else f"{v:.1f}" for v in values]
-            halves = f"{values[1] - values[0]:+,.1f} / {values[2] - values[1]:+,.1f}"
+            spec = ",.0f" if key.startswith(("python", "gc")) else ".1f"  # counts, or MB
+            shown = [format(v, spec) for v in values]
+            halves = f"{format(values[1] - values[0], '+' + spec)} / {format(values[2] - values[1], '+' + spec)}"
             rows.append(f"| {label} | " + " | ".join(shown) + f" | {halves} |")
+    before, after = Counter(first.get("gc_types", {})), Counter(last.get("gc_types", {}))
+    grown = sorted(set(before) | set(after), key=lambda name: after[name] - before[name], reverse=True)[:8]
+    if grown:
+        changes = ", ".join(f"{name} {before[name]:,} -> {after[name]:,}" for name in grown)
+        rows += ["", f"gc-tracked objects by type, the most grown from minute {minutes[0]:.0f} to the end: {changes}."]
     return [*rows, ""]
 
 
@@ -301,10 +354,18 @@ def main() -> None:
     parser.add_argument("mode", choices=("slow", "memory"))
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--pace", type=float, default=0.0, help="least seconds per round (0: back to back)")
+    parser.add_argument("--store", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--warmup", type=float, default=10.0, help="minutes left out of the settled slope")
+    parser.add_argument("--keep", type=Path, help="copy the hub's log and memory figures into this directory")
     parser.add_argument("--append", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        lines = slow(Path(tmp)) if args.mode == "slow" else memory(Path(tmp), args.minutes, args.pace)
+        work = Path(tmp)
+        lines = (
+            slow(work)
+            if args.mode == "slow"
+            else memory(work, args.minutes, args.pace, args.store, args.warmup, args.keep)
+        )
     text = "\n".join(lines)
     print(text)
     if args.append:

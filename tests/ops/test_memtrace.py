@@ -15,6 +15,14 @@ def test_figures_break_the_process_memory_down() -> None:
     assert found["VmRSS"] > 0 and found["RssAnon"] > 0
     assert found["malloc_in_use"] > 0 and found["python_blocks"] > 0
     assert "sqlite" in found
+    kept = [Accumulating() for _ in range(5000)]
+    counted = figures()["gc_types"]
+    assert counted["Accumulating"] >= 5000 and len(kept) == 5000  # a type that accumulates is named
+    assert found["gc_objects"] >= sum(found["gc_types"].values())
+
+
+class Accumulating:
+    pass
 
 
 def test_off_unless_asked() -> None:

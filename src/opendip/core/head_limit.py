@@ -13,12 +13,12 @@ cap by at most one read (256 KB with uvloop); still bounded.
 
 from __future__ import annotations
 
-import logging
+import structlog
 
 from opendip.core.raw_answer import RawAnswerProtocol
 from opendip.errors import DipError, Msg
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger(__name__)
 
 
 class HeadLimitProtocol(RawAnswerProtocol):
@@ -55,7 +55,7 @@ class HeadLimitProtocol(RawAnswerProtocol):
         super().on_message_complete()
 
     def _refuse_head(self) -> None:
-        log.info("request head over %d bytes from %s: answered 431 and closed", self.max_head_bytes, self.client)
+        log.info("request head over the cap answered 431", limit=self.max_head_bytes, client=str(self.client))
         error = DipError(
             Msg.HEADERS_TOO_LARGE,
             f"the request line and headers exceed {self.max_head_bytes:,} bytes; send large data in the body",

@@ -3,9 +3,11 @@
 Opt-in and off by default: set OPENDIP_TRACEMALLOC_DIR to a directory and `opendip up` appends a line to
 `memory.jsonl` there every OPENDIP_TRACEMALLOC_SECONDS (default 60) and whenever the process gets SIGUSR2:
 RSS (anonymous and file-backed), the bytes glibc's malloc holds in use and free, SQLite's own allocations,
-and the bytes tracemalloc traces. With OPENDIP_TRACEMALLOC_FRAMES above 0 (default 10; tracing costs CPU and
-memory) it also starts tracemalloc and writes a snapshot beside each line; `python -m opendip.ops.memtrace
-OLD NEW` compares two: the allocation sites whose live bytes grew most between them, by traceback.
+the gc-tracked Python objects (their count, and the 40 most numerous types, so a type that accumulates is
+named without tracing) and the bytes tracemalloc traces. With OPENDIP_TRACEMALLOC_FRAMES above 0 (default 10;
+tracing costs CPU and memory) it also starts tracemalloc and writes a snapshot beside each line;
+`python -m opendip.ops.memtrace OLD NEW` compares two: the allocation sites whose live bytes grew most
+between them, by traceback.
 Python objects that grow show up in the snapshots; growth outside them (SQLite's page caches, allocator
 fragmentation) shows up only in the figures.
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import gc
 import json
 import os
 import signal
@@ -21,7 +24,9 @@ import sys
 import threading
 import time
 import tracemalloc
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 _lock = threading.Lock()
 _HIDDEN = (tracemalloc.__file__, "<frozen importlib._bootstrap>", "<frozen importlib._bootstrap_external>")
@@ -44,11 +49,11 @@ def _library(name: str) -> ctypes.CDLL | None:
         return None
 
 
-def figures(pid: int | None = None) -> dict[str, float]:
+def figures(pid: int | None = None) -> dict[str, Any]:
     """This process's memory in MB by where it is (python_blocks is a count); a figure this platform cannot
     give is left out. RssAnon is roughly malloc's in use + free held, Python's object arenas, thread stacks."""
     mb = 1024 * 1024
-    found: dict[str, float] = {"time": time.time()}
+    found: dict[str, Any] = {"time": time.time()}
     status = Path(f"/proc/{pid or os.getpid()}/status")
     if status.exists():
         for line in status.read_text().splitlines():
@@ -66,6 +71,10 @@ def figures(pid: int | None = None) -> dict[str, float]:
         sqlite.sqlite3_memory_used.restype = ctypes.c_int64
         found["sqlite"] = sqlite.sqlite3_memory_used() / mb
     found["python_blocks"] = sys.getallocatedblocks()  # live objects' memory blocks, cheap (no tracing)
+    if pid is None or pid == os.getpid():  # gc-tracked containers by type: which Python objects accumulate
+        types = Counter(type(thing).__name__ for thing in gc.get_objects())
+        found["gc_objects"] = sum(types.values())
+        found["gc_types"] = dict(types.most_common(40))
     if tracemalloc.is_tracing():
         found["traced"] = tracemalloc.get_traced_memory()[0] / mb
     return found
