@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import time
+import zlib
 from collections.abc import Callable
 
 import structlog
+from sqlalchemy import text
 
 from opendip.config import Settings
 from opendip.core.reads import read_engine
@@ -26,7 +28,7 @@ from opendip.ops.retention import RetentionService
 log = structlog.get_logger(__name__)
 BACKUP_LOCK = 0x0B4C  # one scheduled backup at a time across a PostgreSQL deployment's processes
 RETENTION_LOCK = 0x0B4D  # one retention run at a time, likewise
-JOURNAL_DAYS_LOCK = 0x0B4E  # one node making the journal's partitions at a time
+JOURNAL_DAYS_LOCK = 0x0B4E  # one node making a store's journal partitions at a time (with the schema in the key)
 
 
 class BackupSchedule:
@@ -102,8 +104,10 @@ class JournalDaysAhead:
         with read_engine(self.db).connect() as conn:
             if not journal_days.is_partitioned(conn):
                 return []
+            schema = str(conn.execute(text("SELECT current_schema()")).scalar_one())
         made: list[str] = []
-        with exclusive(self.db, JOURNAL_DAYS_LOCK) as mine:
+        # one lock per store (schema): hosted environments' stores share the database, not the work
+        with exclusive(self.db, (JOURNAL_DAYS_LOCK << 32) | zlib.crc32(schema.encode())) as mine:
             if mine:
                 with self.db.begin() as conn:
                     made = journal_days.ensure_ahead(conn, self.clock())
