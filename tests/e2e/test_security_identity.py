@@ -112,6 +112,25 @@ def test_a_captured_signature_cannot_be_replayed_on_another_url_or_body(world: W
     assert original.status_code == 201, "the untouched request itself is fine"
 
 
+def test_a_percent_escaped_path_is_verified_as_sent(world: World) -> None:
+    """The signature covers the URL as called: an escaped path gets the route's answer, not MSG2005."""
+    body = orjson.dumps([{"payload": ctc(8)}])
+    for path, status, code in (
+        ("/dip-channel/%E2%80%AE", 404, "MSG1002"),
+        (f"/dip-channel/IF-043/pubconfig/{REGS}%00", 400, "MSG1001"),
+    ):
+        url = world.hub.base_url + path
+        headers = world.creds[REGS].signer().headers("POST", url, body)
+        headers.update({"X-API-Key": world.creds[REGS].api_key, "Content-Type": "application/json"})
+        answer = signed_post(url, body, headers)
+        assert (answer.status_code, code_of(answer)) == (status, code), (path, answer.text)
+    signed_for = world.hub.base_url + "/dip-channel/IF-043"
+    headers = world.creds[REGS].signer().headers("POST", signed_for, body)
+    headers.update({"X-API-Key": world.creds[REGS].api_key, "Content-Type": "application/json"})
+    escaped = signed_post(world.hub.base_url + "/dip-channel/IF%2D043", body, headers)
+    assert (escaped.status_code, code_of(escaped)) == (401, "MSG2005"), "a signature is for the URL as it was sent"
+
+
 def test_rotated_and_revoked_api_keys_stop_working(world: World) -> None:
     old_key = world.creds[OUTSIDER].api_key
     rotated = world.operator.post(f"/admin/participants/{OUTSIDER}/keys", {"overlapSeconds": 0})

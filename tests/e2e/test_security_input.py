@@ -61,6 +61,30 @@ def test_deep_nesting_on_validate_is_a_schema_failure(env: Env) -> None:
     assert "$[0].payload.CommonBlock.S1.subText.a" in response.json()["messageArray"][0]["help"]
 
 
+@pytest.mark.parametrize("route", ["/dip-channel/IF-043", f"/validate/IF-043/{EVENT}"])
+@pytest.mark.parametrize("when", ["2026-13-45T99:99:99+00:00", "2026-02-30T00:00:00+00:00"])
+def test_a_data_item_date_that_does_not_exist_is_a_schema_failure(env: Env, route: str, when: str) -> None:
+    """The DateTime pattern lets month 13 and 30 February through: the date itself is checked too."""
+    payload = message(110 + len(route) + int(when[5:7]))
+    payload["CustomBlock"]["B023"]["connectionTypeEffectiveFromDate"] = when
+    response = env.post(route, body_of(payload))
+    assert (response.status_code, code_of(response)) == (400, "MSG1001"), response.text
+    assert "$[0].payload.CustomBlock.B023.connectionTypeEffectiveFromDate" in response.json()["messageArray"][0]["help"]
+
+
+@pytest.mark.parametrize("action", ["replay", "requeue"])
+def test_a_filter_naming_more_than_a_hundred_transactions_is_refused(env: Env, action: str) -> None:
+    """The published DIP takes 1 to 100 transactionIDs per replay or requeue request."""
+    path = f"/dip-channel/IF-043/{action}/{SUP}"
+    refused = env.post(path, orjson.dumps({"transactionIDs": [f"T-{n}" for n in range(101)]}), as_=SUP)
+    assert (refused.status_code, code_of(refused)) == (400, "MSG1001"), refused.text
+    assert "$.transactionIDs: must be an array of 1 to 100 items" in refused.json()["messageArray"][0]["help"]
+    if action == "replay":  # a hundred is fine (a requeue would start a job, which this module does not want)
+        assert (
+            env.post(path, orjson.dumps({"transactionIDs": [f"T-{n}" for n in range(100)]}), as_=SUP).status_code == 200
+        )
+
+
 def test_a_repeated_key_is_refused_not_silently_dropped(env: Env) -> None:
     body = body_of(message(104)).replace(b'"senderDIPID":', b'"senderDIPID":"2300000900","senderDIPID":', 1)
     response = env.post("/dip-channel/IF-043", body)

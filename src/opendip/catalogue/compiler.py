@@ -209,5 +209,39 @@ class SchemaCompiler:
 
 
 def compile_schema(schema: Schema) -> jsonschema_rs.Draft202012Validator:
-    """Compile once; the validator is immutable and safe to share across threads."""
-    return jsonschema_rs.Draft202012Validator(schema)
+    """Compile once; the validator is immutable and safe to share across threads.
+
+    A field with the DateTime or Date pattern must also be a date that exists (the pattern lets 2026-13-45 and
+    30 February through): the validator asserts `date-time` / `date` there, added to its own copy of the schema
+    only, so the published document stays as it is. Other formats stay annotations, as the documents use them.
+    """
+    return jsonschema_rs.Draft202012Validator(_dates_asserted(schema), validate_formats=True, formats=_ANNOTATION_ONLY)
+
+
+DATE_PATTERNS = {
+    "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[+-][0-9]{2}:[0-9]{2}$": "date-time",
+    "^[0-9]{4}-[0-9]{2}-[0-9]{2}$": "date",
+}
+
+
+def _dates_asserted(node: Any) -> Any:
+    if isinstance(node, list):
+        return [_dates_asserted(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    copy = {key: _dates_asserted(value) for key, value in node.items()}
+    pattern = node.get("pattern")
+    if isinstance(pattern, str) and pattern in DATE_PATTERNS and "format" not in node:
+        copy["format"] = DATE_PATTERNS[pattern]
+    return copy
+
+
+def _any_text(_value: str) -> bool:
+    return True
+
+
+_ANNOTATIONS = (
+    "duration", "email", "hostname", "idn-email", "idn-hostname", "ipv4", "ipv6", "iri", "iri-reference",
+    "json-pointer", "regex", "relative-json-pointer", "time", "uri", "uri-reference", "uri-template", "uuid",
+)  # fmt: skip
+_ANNOTATION_ONLY = dict.fromkeys(_ANNOTATIONS, _any_text)

@@ -63,11 +63,17 @@ def framework_refusal(status: int, detail: str, headers: Mapping[str, str] | Non
 
 
 def signed_url(request: Request, public_base_url: str | None) -> str:
-    """The URL the client signed: as it called us (Host header), or under the configured public base."""
-    if not public_base_url:
-        return str(request.url)
+    """The URL the client signed: as it called us (Host header), or under the configured public base.
+
+    The path is taken as sent (`raw_path`), percent-escapes and all, like the query: a client signs the URL it
+    calls, and the decoded path (`/dip-channel/\u202e` for `/dip-channel/%E2%80%AE`) is not that URL.
+    """
+    raw = request.scope.get("raw_path")
+    # some ASGI clients (httpx's transport) put the query in raw_path too; uvicorn does not
+    path = raw.split(b"?", 1)[0].decode("latin-1") if isinstance(raw, bytes) and raw else request.url.path
     query = request.url.query
-    return public_base_url.rstrip("/") + request.url.path + (f"?{query}" if query else "")
+    base = public_base_url.rstrip("/") if public_base_url else f"{request.url.scheme}://{request.url.netloc}"
+    return base + path + (f"?{query}" if query else "")
 
 
 async def read_body(request: Request, limit: int, timeout: float | None = None) -> bytes:

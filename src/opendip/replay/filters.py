@@ -26,7 +26,8 @@ MPAN = re.compile(r"^[0-9]{13}$")
 VERSION = re.compile(r"^[0-9]{3}$")
 INTERFACE = re.compile(r"^(IF|REP)-[0-9]{3}[A-Z]?$", re.IGNORECASE)
 EVENT = re.compile(r"^\[?[A-Za-z0-9]{1,98}\]?$")
-MAX_LIST = 1000
+MAX_LIST = 1000  # OpenDIP's own list fields (MPANs, interfaceIDs)
+MAX_TRANSACTION_IDS = 100  # the published DIP rule: transactionIDs holds 1 to 100 items
 FAILED_STATES = ("rejected", "exhausted", "unknown")
 STATES = ("pending", "delivered", *FAILED_STATES)
 KEYS = frozenset(
@@ -94,7 +95,9 @@ def parse_filter(body: bytes) -> ReplayFilter:
         event_code=None if event is None else f"[{event.strip('[]')}]",
         version=_string(data, "version", VERSION, "a 3-digit schema version such as 011"),
         mpans=tuple(sorted({*mpans, *([single] if single else [])})),
-        transaction_ids=_strings(data, "transactionIDs", None, "a transactionID of up to 65 characters"),
+        transaction_ids=_strings(
+            data, "transactionIDs", None, "a transactionID of up to 65 characters", most=MAX_TRANSACTION_IDS
+        ),
         interfaces=tuple(sorted({i.upper() for i in _strings(data, "interfaceIDs", INTERFACE, "an interface ID")})),
         states=_states(data),
         http_statuses=_statuses(data),
@@ -122,12 +125,14 @@ def _string(data: dict[str, Any], key: str, pattern: re.Pattern[str], rule: str)
     return value
 
 
-def _strings(data: dict[str, Any], key: str, pattern: re.Pattern[str] | None, rule: str) -> tuple[str, ...]:
+def _strings(
+    data: dict[str, Any], key: str, pattern: re.Pattern[str] | None, rule: str, most: int = MAX_LIST
+) -> tuple[str, ...]:
     value = data.get(key)
     if value is None:
         return ()
-    if not isinstance(value, list) or not 1 <= len(value) <= MAX_LIST:
-        raise DipError(Msg.SCHEMA_FAILURE, f"$.{key}: must be an array of 1 to {MAX_LIST} items")
+    if not isinstance(value, list) or not 1 <= len(value) <= most:
+        raise DipError(Msg.SCHEMA_FAILURE, f"$.{key}: must be an array of 1 to {most} items")
     for index, item in enumerate(value):
         ok = isinstance(item, str) and 0 < len(item) <= 65 and (pattern is None or pattern.match(item))
         if not ok:
