@@ -126,7 +126,7 @@ def all_cases(dev: Hub, prod: Hub, http: httpx.Client, work: Path, only: str | N
     wanted = {only} if only else set(CATEGORIES)
     cases: list[Case] = []
     if "bad input" in wanted:
-        cases += probe_input.cases(regs, ldso, EVENT, settings.max_body_bytes, settings.max_batch_messages)
+        cases += probe_input.cases(regs, sup, ldso, EVENT, settings.max_body_bytes, settings.max_batch_messages)
     if "authentication" in wanted:
         cases += probe_auth.cases(regs, ldso, settings.pki_dir, work, revoked_signer(operator, work))
     if "admin and portal" in wanted:

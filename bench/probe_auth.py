@@ -98,6 +98,22 @@ def cases(regs: Caller, ldso: Caller, pki_dir: Path, work: Path, revoked: Signer
                 _quick,
             )
         )
+    port = int(regs.base.rsplit(":", 1)[1])
+    for name, header in (
+        ("X-API-Key of Latin-1 bytes", b"X-API-Key: \xff\xfe\xfd"),
+        ("X-API-Key with a NUL", b"X-API-Key: odk_\x00x"),
+        ("X-API-Key twice", b"X-API-Key: odk_a\r\nX-API-Key: odk_b"),
+    ):
+        request = b"POST /dip-channel/IF-043 HTTP/1.1\r\nHost: hub\r\nContent-Length: 2\r\n" + header + b"\r\n\r\n[]"
+        out.append(
+            Case(
+                CATEGORY,
+                f"raw: {name}",
+                lambda r=request: raw_got(*raw_exchange(port, r, wait=20)),
+                (400, 401),
+                ("MSG2001", "MSG2002", None),
+            )
+        )
     return out
 
 
