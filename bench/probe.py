@@ -219,9 +219,11 @@ def main() -> None:
         "and DIP code a correct hub gives.",
         "",
     ]
+    print("\n".join(lines), flush=True)
     for kind in kinds:
-        lines += probe_store(kind, args.only)
-        print("\n".join(lines), flush=True)
+        table = probe_store(kind, args.only)
+        print("\n".join(table), flush=True)
+        lines += table
     if args.append:
         with RESULTS.open("a") as out:
             out.write("\n" + "\n".join(lines))
