@@ -125,6 +125,10 @@ def _type_names(types: Any) -> str:
     return " or ".join("an object" if n == "object" else "an array" if n == "array" else n for n in names)
 
 
+# Formats the validator asserts (catalogue/compiler.py): a value can match the pattern and name no real moment.
+_REAL = {"date-time": "date-time like 2026-11-25T09:30:00+00:00", "date": "date like 2026-11-25"}
+
+
 def _sentence(rule: str, field: str, value: Any, detail: dict[str, Any], message: str) -> str:
     got = f"; got {show(value)}"
     length = f" ({len(value)} characters)" if isinstance(value, str) else ""
@@ -145,6 +149,8 @@ def _sentence(rule: str, field: str, value: Any, detail: dict[str, Any], message
         case "minimum" | "maximum" | "multipleOf":
             words = {"minimum": "at least", "maximum": "at most", "multipleOf": "a multiple of"}[rule]
             return f"{field} must be {words} {detail.get('limit', detail.get('multiple_of'))}{got}"
+        case "format" if detail.get("format") in _REAL:
+            return f"{field} must be a real {_REAL[detail['format']]}{got}"
         case "minItems" | "maxItems":
             words = "at least" if rule == "minItems" else "at most"
             return f"{field} must have {words} {detail.get('limit')} items; got {show(value)}"
