@@ -9,8 +9,8 @@ from collections.abc import Callable
 import httpx
 import orjson
 from common import REGS, SUP
-from probe_input import arabic
 from probe_kit import Caller, Case, Got, Operator, got
+from probe_payloads import arabic
 
 CATEGORY = "admin and portal"
 NOT_SIGNED_IN, NOT_YOURS, CSRF, SCHEMA = "MSG2052", "MSG3006", "MSG3052", "MSG1001"
@@ -77,28 +77,15 @@ def cases(operator: Operator, regs: Caller, sup: Caller, nosy: Caller, tx: str, 
         ("GET", f"/statusmessage/alerts/{SUP}", b""),
         ("GET", f"/statusmessage/duplicates/{REGS}", b""),
     ]
-    theirs_found = [
-        ("GET", f"/dip-channel/IF-043/deliveryStatus/{SUP}/{tx}", b"")
-    ]  # not found for you: 404 tells nothing
-    theirs = theirs[1:]
-    for method, path, body in theirs_found:
+    for n, (method, path, body) in enumerate(theirs):
+        lookup = n == 0  # another's message looked up: not found for you, a 404 tells nothing either
         out.append(
             Case(
                 CATEGORY,
                 f"another's data: {method} {path.replace(tx, 'TX')}",
                 lambda m=method, p=path, b=body: nosy.call(m, p, b),
-                (403, 404),
-                (NOT_YOURS, "MSG4004"),
-            )
-        )
-    for method, path, body in theirs:
-        out.append(
-            Case(
-                CATEGORY,
-                f"another's data: {method} {path.replace(tx, 'TX')}",
-                lambda m=method, p=path, b=body: nosy.call(m, p, b),
-                403,
-                NOT_YOURS,
+                (403, 404) if lookup else 403,
+                (NOT_YOURS, "MSG4004") if lookup else NOT_YOURS,
             )
         )
     nosy_id = nosy.credentials.dip_id

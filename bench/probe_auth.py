@@ -14,8 +14,8 @@ from typing import Any
 import orjson
 from common import REGS
 from cryptography.hazmat.primitives import serialization
-from probe_input import batch, message
 from probe_kit import Caller, Case, Got, got, raw_exchange, raw_got
+from probe_payloads import batch, message
 
 from opendip.pki.authority import CertificateAuthority
 from opendip.pki.signing import Signer

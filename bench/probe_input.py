@@ -6,49 +6,16 @@ the JSON-level faults also to /statusmessage and to pubconfig, which parse their
 
 from __future__ import annotations
 
-import itertools
-import json
-import secrets
 from collections.abc import Callable
 from typing import Any
 
 import orjson
 from common import LDSO, REGS, SUP
+from probe_filters import filter_cases
 from probe_kit import Caller, Case, Got, got
-
-from opendip.simulator.examples import connection_type_change, mpan_core
+from probe_payloads import arabic, batch, dumps, fresh_mpan, fullwidth, message
 
 CATEGORY = "bad input"
-_numbers = itertools.count(1)
-_run = secrets.token_hex(6)
-
-
-def message(**overrides: Any) -> dict[str, Any]:
-    """A valid IF-043 payload (REGS -> SUP), a fresh reference and MPAN each time; `S1__subText=` style overrides."""
-    n = next(_numbers)
-    payload = connection_type_change(REGS, "REGS", [SUP], mpan=mpan_core(700_000 + n), distributor=LDSO)
-    reference = payload["CommonBlock"]["S1"]["senderUniqueReference"]
-    payload["CommonBlock"]["S1"]["senderUniqueReference"] = f"{reference[: reference.rindex('-') + 1]}{n:08d}{_run}"
-    for dotted, value in overrides.items():
-        target = payload
-        *parents, leaf = dotted.split("__")
-        for key in parents:
-            target = target[key]
-        target[leaf] = value
-    return payload
-
-
-def arabic(digits: str) -> str:
-    """The same number in Arabic-Indic digits (str.isdigit() says yes, the DIP's patterns say no)."""
-    return digits.translate({ord("0") + i: 0x0660 + i for i in range(10)})
-
-
-def fullwidth(digits: str) -> str:
-    return digits.translate({ord("0") + i: 0xFF10 + i for i in range(10)})
-
-
-def batch(*payloads: dict[str, Any]) -> bytes:
-    return orjson.dumps([{"payload": p} for p in payloads])
 
 
 def _text(body: Callable[[], str]) -> Callable[[], bytes]:
@@ -365,12 +332,12 @@ def cases(regs: Caller, sup: Caller, ldso: Caller, event: str, max_body: int, ma
             Case(
                 CATEGORY,
                 f"pubconfig: {name}",
-                _send_body(ldso, f"/dip-channel/IF-043/pubconfig/{LDSO}", lambda b=body: _dumps(b)),
+                _send_body(ldso, f"/dip-channel/IF-043/pubconfig/{LDSO}", lambda b=body: dumps(b)),
                 400,
                 (SCHEMA, "MSG4071"),
             )
         )
-    out += _filter_cases(sup, ldso)
+    out += filter_cases(sup, ldso)
     for method in ("PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"):
         out.append(Case(CATEGORY, f"{method} on the send route", lambda m=method: regs.call(m, send), 405, "MSG4005"))
     for path in (
@@ -391,79 +358,13 @@ def cases(regs: Caller, sup: Caller, ldso: Caller, event: str, max_body: int, ma
     return out
 
 
-FROM, TO = "2020-01-01T00:00:00+00:00", "2099-01-01T00:00:00+00:00"
-FILTER_FAULTS: list[tuple[str, Any]] = [
-    ("datetimeFrom 2026-13-45", {"datetimeFrom": "2026-13-45T99:99:99+00:00", "datetimeTo": TO}),
-    ("datetimeTo 30 February", {"datetimeFrom": FROM, "datetimeTo": "2026-02-30T00:00:00+00:00"}),
-    ("datetimeFrom a number", {"datetimeFrom": 1700000000, "datetimeTo": TO}),
-    (
-        "datetimeFrom in Arabic-Indic digits",
-        {"datetimeFrom": arabic("2026-01-01") + "T00:00:00+00:00", "datetimeTo": TO},
-    ),
-    ("datetimeFrom after datetimeTo", {"datetimeFrom": TO, "datetimeTo": FROM}),
-    ("101 transactionIDs", {"transactionIDs": [f"T-{n}" for n in range(101)]}),
-    ("transactionIDs a string", {"transactionIDs": "T-1"}),
-    ("transactionIDs of numbers", {"transactionIDs": [1, 2]}),
-    ("a NUL transactionID", {"transactionIDs": ["T-\x00"]}),
-    ("MPAN in Arabic-Indic digits", {"datetimeFrom": FROM, "datetimeTo": TO, "MPAN": arabic("1100000000017")}),
-    ("version 10**30", {"datetimeFrom": FROM, "datetimeTo": TO, "version": 10**30}),
-    ("an unknown key", {"datetimeFrom": FROM, "datetimeTo": TO, "evil": 1}),
-    ("an array body", [FROM, TO]),
-]
-L4_FAULTS: list[tuple[str, Any]] = [
-    ("no transactionID", [{"message": "RCP0000 - Message Success"}]),
-    ("transactionID a number", [{"transactionID": 7, "message": "RCP0000 - Message Success"}]),
-    ("transactionID with NUL", [{"transactionID": "T-\x00", "message": "RCP0000 - Message Success"}]),
-    ("message a number", [{"transactionID": "T-1", "message": 0}]),
-    ("message of 100,000 characters", [{"transactionID": "T-1", "message": "R" * 100_000}]),
-    ("501 items", [{"transactionID": f"T-{n}", "message": "RCP0000 - Message Success"} for n in range(501)]),
-    ("an object, not an array", {"transactionID": "T-1", "message": "RCP0000 - Message Success"}),
-    ("an empty array", []),
-]
-
-
-def _filter_cases(sup: Caller, ldso: Caller) -> list[Case]:
-    """Replay and requeue filters (channel and L4), and L4 status bodies: each fault a specific 4xx."""
-    out: list[Case] = []
-    for path in (
-        f"/dip-channel/IF-043/replay/{SUP}",
-        f"/dip-channel/IF-043/requeue/{SUP}",
-        f"/statusmessage/replay/{SUP}",
-    ):
-        for name, body in FILTER_FAULTS:
-            out.append(
-                Case(
-                    CATEGORY,
-                    f"{'L4 replay' if path.startswith('/statusmessage') else path.split('/')[-2]} filter: {name}",
-                    lambda p=path, b=body: sup.post(p, _dumps(b)),
-                    (400, 413),
-                    (SCHEMA, "MSG4013"),
-                )
-            )
-    for name, body in L4_FAULTS:
-        out.append(
-            Case(
-                CATEGORY,
-                f"statusmessage: {name}",
-                lambda b=body: ldso.post("/statusmessage", _dumps(b)),
-                (400, 413),
-                (SCHEMA, "MSG4013"),
-            )
-        )
-    return out
-
-
-def _dumps(value: Any) -> bytes:
-    return json.dumps(value).encode()  # the standard library writes integers past 64 bits, orjson does not
-
-
 def _twice(caller: Caller, path: str) -> Got:
     payload = message()
     first = caller.post(path, batch(payload))
     if first.status != 201:
         first.note = f"the first send answered {first}"
         return first
-    payload["CommonBlock"]["M0"]["MPANCore"] = mpan_core(900_000 + next(_numbers))
+    payload["CommonBlock"]["M0"]["MPANCore"] = fresh_mpan()
     return caller.post(path, batch(payload))
 
 

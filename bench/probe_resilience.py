@@ -13,8 +13,8 @@ from pathlib import Path
 
 import httpx
 import orjson
-from probe_input import batch, message
 from probe_kit import Caller, Case, Got, got, raw_exchange, raw_got
+from probe_payloads import batch, message
 
 CATEGORY = "resilience"
 TIMEOUT, TOO_LARGE = "MSG4008", "MSG4031"
