@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import itertools
 
-from bench.common import PG_DSN, MessageFactory, database, free_port, spawn, wait_http
+from bench.common import PG_DSN, REGS, MessageFactory, database, free_port, spawn, wait_http
 from bench.common import stop as stop_process
 from bench.harness import receiver, register_cast
 from bench.seed_store import seed_postgres, seed_sqlite
@@ -100,10 +100,10 @@ def hub(data_dir: Path, url: str, logs: Path) -> Iterator[str]:
         stop_process(process)
 
 
-def run(engine: str, count: int, work: Path, baseline_seconds: float) -> dict[str, object]:
+@contextmanager
+def seeded_store(engine: str, count: int, work: Path, logs: Path) -> Iterator[tuple[str, Path, Path, float]]:
+    """A fresh store of `count` delivered messages: url, hub data dir, sender credentials, seed seconds."""
     data_dir = work / f"data-{engine}"
-    logs = work / "logs"
-    logs.mkdir(exist_ok=True)
     with database(engine, work, "backup") as url, receiver(logs) as webhook:
         credentials = register_cast(data_dir, url, webhook)
         start = time.time() - 30 * 86400
@@ -111,6 +111,22 @@ def run(engine: str, count: int, work: Path, baseline_seconds: float) -> dict[st
             seeded = seed_sqlite(str(sqlite_file(url)), 0, count, start, 2.5)
         else:
             seeded = seed_postgres(libpq_url(url), 0, count, start, 2.5)
+        yield url, data_dir, credentials, seeded
+
+
+@contextmanager
+def kept_store(url: str, data_dir: Path) -> Iterator[tuple[str, Path, Path, float]]:
+    """A store seeded earlier (bench/bench_scale.py --seed-only keeps its hub dir beside it), used as it is."""
+    yield url, data_dir, data_dir / "participants" / f"{REGS}.json", 0.0
+
+
+def run(
+    engine: str, count: int, work: Path, baseline_seconds: float, kept: tuple[str, Path] | None = None
+) -> dict[str, object]:
+    logs = work / "logs"
+    logs.mkdir(exist_ok=True)
+    store = kept_store(*kept) if kept else seeded_store(engine, count, work, logs)
+    with store as (url, data_dir, credentials, seeded):
         env = {"OPENDIP_DATA_DIR": str(data_dir), "OPENDIP_DATABASE_URL": url}
         answers, stop = Answers(), threading.Event()
         with hub(data_dir, url, logs) as base:
@@ -162,11 +178,22 @@ def main() -> None:
     parser.add_argument("--engine", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--baseline-seconds", type=float, default=10.0)
     parser.add_argument("--work", type=Path, default=None)
+    parser.add_argument(
+        "--url",
+        default=None,
+        help="back up this kept store instead of seeding one (e.g. a bench_scale.py store); needs --data-dir",
+    )
+    parser.add_argument("--data-dir", type=Path, default=None, help="the kept store's hub data dir")
     args = parser.parse_args()
+    if bool(args.url) != bool(args.data_dir):
+        parser.error("--url and --data-dir go together")
+    kept = (args.url, args.data_dir) if args.url else None
     engines = ["sqlite", "postgresql"] if args.engine == "both" else [args.engine]
+    if kept:
+        engines = ["sqlite" if args.url.startswith("sqlite") else "postgresql"]
     with tempfile.TemporaryDirectory(prefix="opendip-bench-backup-", dir=args.work) as work:
         for engine in engines:
-            print(json.dumps(run(engine, args.messages, Path(work), args.baseline_seconds)), flush=True)
+            print(json.dumps(run(engine, args.messages, Path(work), args.baseline_seconds, kept)), flush=True)
 
 
 if __name__ == "__main__":

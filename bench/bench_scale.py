@@ -14,6 +14,8 @@ the same run (flat = ratio near 1).
 - claim: the worker's due-groups query and a claim of 50 per group (then released);
 - replay and requeue selection: the first page of a replay of one hour for a
   recipient, and the count a requeue of a day's failures answers with;
+- tracking: the record the tracking API answers with (deliveryStatus, `/journal`) by
+  transaction ID, sender reference, MPAN and correlation ID, as the sender or a recipient;
 - portal: dashboard (counts and charts, 24 h and 1 h windows), message
   search (no filter, five MPANs, sender + failed state, recipient + pending,
   recipient + failed, outcome = failure, a 10-second window, a participant's
@@ -37,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import psycopg
 from common import INTERFACE, PG_DSN, REGS, MessageFactory
 from harness import register_cast
-from seed_scale import DAY_MESSAGES, RECIPIENTS, SENDERS, STEP, add_participants, seed_postgres, seed_sqlite
+from seed_scale import DAY_MESSAGES, INTERFACES, RECIPIENTS, SENDERS, STEP, add_participants, seed_postgres, seed_sqlite
 
 RESULTS = Path(__file__).resolve().parent / "scale-results.json"
 
@@ -158,6 +160,37 @@ def outbox_operations(url: str, anchor: float) -> dict[str, Callable[[], Any]]:
     }
 
 
+def tracking_operations(url: str) -> dict[str, Callable[[], Any]]:
+    """The tracking API's lookups (`/journal?...`, deliveryStatus) as `transaction_record` answers them, for a
+    sender and for a recipient party. Message n = 50,000 is in every store (the newest 100,000 are the last
+    day at every size); its MPAN recurs every 5,000,000 messages."""
+    from opendip.db.engine import Database
+    from opendip.status.tracking import transaction_record
+
+    db = Database.from_url(url)
+    n = 50_000
+    sender, recipient = SENDERS[n % len(SENDERS)], RECIPIENTS[(n * 7) % 10]
+    interface = INTERFACES[(n // len(SENDERS)) % len(INTERFACES)]
+    reference = f"SEED-{n}"
+    transaction = f"T-{interface}-{sender}-SUP-{reference}"
+    mpan = str(2000000000000 + (n * 7919) % 5000000)
+
+    def lookup(kind: str, value: str, party: str) -> Callable[[], Any]:
+        def run() -> None:
+            records, _ = transaction_record(db, kind, value, {party}, 0, 100)
+            assert records and records[0]["accepted"], (kind, value, party)
+
+        return run
+
+    return {
+        "tracking: deliveryStatus by transactionID (recipient)": lookup("transactionID", transaction, recipient),
+        "tracking: by senderUniqueReference (sender)": lookup("senderUniqueReference", reference, sender),
+        "tracking: by MPAN (sender)": lookup("MPAN", mpan, sender),
+        "tracking: by MPAN (recipient)": lookup("MPAN", mpan, recipient),
+        "tracking: by correlationID (recipient)": lookup("correlationID", f"COR-{n // 10}", recipient),
+    }
+
+
 def ingest_operation(url: str, data_dir: Path, credentials: Path) -> tuple[Callable[[], Any], Callable[[], None]]:
     from starlette.testclient import TestClient
 
@@ -201,7 +234,7 @@ def measure(
             found[ingest] = timed(send, repeat)
         finally:
             close()
-    operations = {**outbox_operations(url, anchor)}
+    operations = {**outbox_operations(url, anchor), **tracking_operations(url)}
     if not only or any(prefix.startswith("portal") or "portal".startswith(prefix) for prefix in only):
         operations.update(portal_operations(url, anchor))
     for name, operation in operations.items():
@@ -226,6 +259,7 @@ def prepare(
     schema: str = "scale",
     dsn: str = PG_DSN,
     nice: int = 0,
+    jobs: int = 1,
 ) -> tuple[str, Path, float, float | None]:
     """The store of `size` messages (seeded now, or kept from an earlier run): url, hub dir, anchor, seed seconds."""
     from sqlalchemy import select
@@ -256,7 +290,13 @@ def prepare(
         seconds = seed_sqlite(url.split("///", 1)[1], 0, size, anchor)
     else:
         seconds = seed_postgres(
-            url.replace("+psycopg", ""), 0, size, anchor, nice=nice, stop=(directory / "STOP-SEED").exists
+            url.replace("+psycopg", ""),
+            0,
+            size,
+            anchor,
+            nice=nice,
+            stop=(directory / "STOP-SEED").exists,
+            jobs=jobs,
         )
     return url, data_dir, anchor, seconds
 
@@ -313,6 +353,9 @@ def main() -> None:
         default=0,
         help="renice the PostgreSQL backend that seeds to this value (needs root and a local server)",
     )
+    parser.add_argument(
+        "--jobs", type=int, default=1, help="PostgreSQL sessions seeding side by side (chunks, then index builds)"
+    )
     parser.add_argument("--report", action="store_true", help="print the recorded results as Markdown tables")
     args = parser.parse_args()
     if args.report:
@@ -324,7 +367,9 @@ def main() -> None:
     run: dict[str, Any] = {"started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "sizes": {}}
     for size in [int(s) for s in args.sizes.split(",")]:
         print(f"{args.store}: preparing {size:,} messages", flush=True)
-        url, data_dir, at, seconds = prepare(args.store, size, args.dir, anchor, args.schema, args.dsn, args.nice)
+        url, data_dir, at, seconds = prepare(
+            args.store, size, args.dir, anchor, args.schema, args.dsn, args.nice, args.jobs
+        )
         print(f"{args.store}: {size:,} ready (seeded in {seconds or 0:.0f} s)", flush=True)
         if args.seed_only:
             continue

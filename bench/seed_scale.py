@@ -28,7 +28,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -210,6 +212,83 @@ def _journal_days(dsn: str, oldest: float, newest: float) -> None:
         engine.dispose()
 
 
+def _session(dsn: str, nice: int, log: Callable[[str], None]) -> psycopg.Connection[Any]:
+    """A seeding session: reniced (a long seed on a shared machine yields to everything else), memory for
+    index sorts, no waiting for the WAL flush at each commit."""
+    conn = psycopg.connect(dsn, autocommit=True)
+    if nice:
+        renice_backend(conn, nice, log)
+        conn.execute("SET max_parallel_maintenance_workers = 0")  # parallel workers would not be reniced
+    conn.execute("SET maintenance_work_mem = '512MB'")
+    conn.execute("SET synchronous_commit = off")
+    return conn
+
+
+def in_sessions(
+    dsn: str, jobs: int, nice: int, tasks: list[Callable[[psycopg.Connection[Any]], None]], log: Callable[[str], None]
+) -> None:
+    """Run `tasks` in `jobs` sessions of their own, each taking the next task as it finishes one (the list's
+    order is the order they start: biggest first keeps the sessions busy to the end). The first error stops
+    every session before its next task and is raised."""
+    pending = list(reversed(tasks))
+    lock = threading.Lock()
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        with _session(dsn, nice, log) as conn:
+            while True:
+                with lock:
+                    if errors or not pending:
+                        return
+                    task = pending.pop()
+                try:
+                    task(conn)
+                except BaseException as error:  # handed to the caller
+                    with lock:
+                        errors.append(error)
+                    return
+
+    threads = [threading.Thread(target=work, name=f"seed-{i}") for i in range(max(1, min(jobs, len(tasks))))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+
+
+def build_indexes(
+    dsn: str, definitions: list[str], jobs: int = 1, nice: int = 0, log: Callable[[str], None] = print
+) -> None:
+    """CREATE INDEX each definition across `jobs` sessions, the biggest table's first, then VACUUM ANALYZE the
+    three tables (also in parallel). A partitioned table's index is defined ON ONLY it: built on every part."""
+    began = time.time()
+    order = {"journal": 0, "deliveries": 1, "messages": 2}  # biggest first: ~3.5, 1.5 and 1 rows per message
+
+    def table(definition: str) -> int:
+        return next((rank for name, rank in order.items() if re.search(rf"[ .]{name} USING ", definition)), 3)
+
+    def create(definition: str) -> Callable[[psycopg.Connection[Any]], None]:
+        def run(conn: psycopg.Connection[Any]) -> None:
+            started = time.time()
+            conn.execute(definition.replace(" ON ONLY ", " ON ").encode())
+            name = definition.split(" INDEX ", 1)[1].split(" ON ", 1)[0]
+            log(f"  postgresql: index {name} ({time.time() - started:.0f} s; {time.time() - began:.0f} s in all)")
+
+        return run
+
+    def vacuum(name: str) -> Callable[[psycopg.Connection[Any]], None]:
+        def run(conn: psycopg.Connection[Any]) -> None:
+            started = time.time()
+            conn.execute(f"VACUUM ANALYZE {name}".encode())
+            log(f"  postgresql: VACUUM ANALYZE {name} ({time.time() - started:.0f} s)")
+
+        return run
+
+    in_sessions(dsn, jobs, nice, [create(d) for d in sorted(definitions, key=table)], log)
+    in_sessions(dsn, jobs, nice, [vacuum(name) for name in TABLES[::-1]], log)
+
+
 def seed_postgres(
     dsn: str,
     first: int,
@@ -218,38 +297,79 @@ def seed_postgres(
     log: Callable[[str], None] = print,
     nice: int = 0,
     stop: Callable[[], bool] | None = None,
+    jobs: int = 1,
 ) -> float:
     """Add messages n in [first, last); returns the seconds it took (indexes rebuilt, ANALYZE done).
 
-    `stop()`, asked before each chunk, ends the seed early (the indexes are still rebuilt), so a seed
-    that cannot finish in time leaves a consistent smaller store."""
+    Chunks are written by `jobs` sessions side by side (each chunk its own transaction), and the indexes
+    built the same way. `stop()`, asked before each chunk, ends the seed early (the indexes are still
+    rebuilt), so a seed that cannot finish in time leaves a consistent smaller store (every chunk begun is
+    finished; with several jobs the store may then hold a few chunks past a gap)."""
     began = time.time()
+    _journal_days(dsn, anchor - last * STEP, anchor)
     with psycopg.connect(dsn, autocommit=True) as conn:
-        if nice:
-            renice_backend(conn, nice, log)
-            conn.execute("SET max_parallel_maintenance_workers = 0")  # parallel workers would not be reniced
-        conn.execute("SET maintenance_work_mem = '512MB'")
-        conn.execute("SET synchronous_commit = off")
-        _journal_days(dsn, anchor - last * STEP, anchor)
         indexes = _pg_secondary_indexes(conn)
         for name, _ in indexes:
             conn.execute(f'DROP INDEX "{name}"')
-        sqls = statements(True)
-        for start in range(first, last, CHUNK):
-            if stop is not None and stop():
-                log(f"  postgresql: stopped at {start:,} messages as asked; building the indexes")
-                break
+    sqls = statements(True)
+    stopped: list[int] = []
+
+    def chunk(start: int) -> Callable[[psycopg.Connection[Any]], None]:
+        def run(conn: psycopg.Connection[Any]) -> None:
+            if stopped or (stop is not None and stop()):
+                if not stopped:
+                    log(f"  postgresql: stopped at chunk {start:,} as asked; building the indexes")
+                stopped.append(start)
+                return
             params = {"first": start, "last": min(last, start + CHUNK), "anchor": anchor}
             with conn.transaction():
                 conn.execute("SET LOCAL session_replication_role = replica")  # FK checks: the rows are built consistent
                 for sql in sqls:
                     conn.execute(_pg_bind(sql, params).encode())
-            log(f"  postgresql: {params['last']:,} messages ({time.time() - began:.0f} s)")
-        for _, definition in indexes:  # a partitioned table's index is defined ON ONLY it: build it on every part
-            conn.execute(definition.replace(" ON ONLY ", " ON ").encode())
-        conn.execute("VACUUM ANALYZE messages")
-        conn.execute("VACUUM ANALYZE deliveries")
-        conn.execute("VACUUM ANALYZE journal")
+            log(f"  postgresql: messages {start:,}-{params['last']:,} ({time.time() - began:.0f} s)")
+
+        return run
+
+    in_sessions(dsn, jobs, nice, [chunk(start) for start in range(first, last, CHUNK)], log)
+    log(f"  postgresql: rows in ({time.time() - began:.0f} s)")
+    build_indexes(dsn, [definition for _, definition in indexes], jobs, nice, log)
+    return time.time() - began
+
+
+def reference_indexes(dsn: str, schema: str) -> list[str]:
+    """The secondary indexes a store migrated to head has: migrated into a throwaway schema, read, dropped
+    (for finishing a store whose seed stopped after dropping them)."""
+    from opendip.db.engine import Database
+    from opendip.db.migrate import upgrade
+
+    reference = f"{schema}_indexes"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {reference} CASCADE".encode())
+        conn.execute(f"CREATE SCHEMA {reference}".encode())
+    url = dsn.replace("postgresql://", "postgresql+psycopg://", 1)
+    db = Database.from_url(f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{reference}")
+    try:
+        upgrade(db.engine)
+    finally:
+        db.dispose()
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f"SET search_path = {reference}".encode())
+        found = [definition.replace(f" {reference}.", " ") for _, definition in _pg_secondary_indexes(conn)]
+        conn.execute(f"DROP SCHEMA {reference} CASCADE".encode())
+    return found
+
+
+def finish_postgres(dsn: str, schema: str, jobs: int, nice: int, log: Callable[[str], None] = print) -> float:
+    """Build the secondary indexes `schema` lacks (a seed stopped between its rows and its indexes), then
+    VACUUM ANALYZE."""
+    began = time.time()
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f"SET search_path = {schema}".encode())
+        have = {name for name, _ in _pg_secondary_indexes(conn)}
+    missing = [d for d in reference_indexes(dsn, schema) if d.split(" INDEX ", 1)[1].split(" ON ", 1)[0] not in have]
+    log(f"  postgresql: {len(missing)} indexes to build in {schema}")
+    schema_dsn = f"{dsn}{'&' if '?' in dsn else '?'}options=-csearch_path%3D{schema}"
+    build_indexes(schema_dsn, missing, jobs, nice, log)
     return time.time() - began
 
 
@@ -318,11 +438,23 @@ def main() -> None:
     parser.add_argument("--last", type=int, required=True)
     parser.add_argument("--anchor", type=float, default=time.time())
     parser.add_argument("--nice", type=int, default=0, help="renice the seeding PostgreSQL backend (local, as root)")
+    parser.add_argument("--jobs", type=int, default=1, help="PostgreSQL sessions writing chunks and building indexes")
+    parser.add_argument(
+        "--finish",
+        metavar="SCHEMA",
+        help="only build the secondary indexes SCHEMA lacks and VACUUM ANALYZE (a seed stopped after its rows)",
+    )
     args = parser.parse_args()
+    if args.finish:
+        seconds = finish_postgres(args.url.replace("+psycopg", ""), args.finish, args.jobs, args.nice)
+        print(f"finished {args.finish} in {seconds:.0f} s")
+        return
     if args.url.startswith("sqlite"):
         seconds = seed_sqlite(args.url.split("///", 1)[1], args.first, args.last, args.anchor)
     else:
-        seconds = seed_postgres(args.url.replace("+psycopg", ""), args.first, args.last, args.anchor, nice=args.nice)
+        seconds = seed_postgres(
+            args.url.replace("+psycopg", ""), args.first, args.last, args.anchor, nice=args.nice, jobs=args.jobs
+        )
     print(f"seeded {args.last - args.first:,} messages in {seconds:.0f} s")
 
 
