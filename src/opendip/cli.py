@@ -149,7 +149,9 @@ def up(
     if role != "all" and settings.is_sqlite:
         console.print("[yellow]separate roles share the database: use PostgreSQL (OPENDIP_DATABASE_URL)[/]")
     if role == "worker":
-        asyncio.run(_run_worker(settings))
+        import uvloop
+
+        uvloop.run(_run_worker(settings))  # the API's loop too (uvicorn's loop="uvloop" below)
         return
     require_free_port(host, port)
     application = create_app(settings, role="all" if role == "all" else "api")
@@ -183,7 +185,7 @@ async def _run_worker(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     async with application.router.lifespan_context(application):
-        console.print("[green]delivery worker running[/]")
+        console.print(f"[green]delivery worker running[/] (event loop: {type(loop).__module__.split('.')[0]})")
         await stop.wait()
 
 

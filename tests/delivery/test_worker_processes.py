@@ -64,6 +64,7 @@ def _start_workers(hub: HubProcess, count: int) -> list[subprocess.Popen[bytes]]
     for process, log in zip(processes, logs, strict=True):
         _wait(started(process, log), "a worker", 600)
         assert process.poll() is None, log.read_text()[-3000:]
+        assert "event loop: uvloop" in log.read_text(), log.read_text()[-3000:]  # the API's loop, not asyncio's
     return processes
 
 
