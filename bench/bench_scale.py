@@ -164,7 +164,9 @@ def outbox_operations(url: str, anchor: float) -> dict[str, Callable[[], Any]]:
 def tracking_operations(url: str) -> dict[str, Callable[[], Any]]:
     """The tracking API's lookups (`/journal?...`, deliveryStatus) as `transaction_record` answers them, for a
     sender and for a recipient party. Message n = 50,000 is in every store (the newest 100,000 are the last
-    day at every size); its MPAN recurs every 5,000,000 messages."""
+    day at every size); its MPAN recurs every 5,000,000 messages. Not by senderUniqueReference: a seeded one
+    (SEED-n) lacks the DIP ID a real one carries (S-IF-043-1009012345-REGS-...), on which the lookup keys the
+    (sender, reference) index; it would read the whole index, which no real reference does."""
     from opendip.db.engine import Database
     from opendip.status.tracking import transaction_record
 
@@ -172,8 +174,7 @@ def tracking_operations(url: str) -> dict[str, Callable[[], Any]]:
     n = 50_000
     sender, recipient = SENDERS[n % len(SENDERS)], RECIPIENTS[(n * 7) % 10]
     interface = INTERFACES[(n // len(SENDERS)) % len(INTERFACES)]
-    reference = f"SEED-{n}"
-    transaction = f"T-{interface}-{sender}-SUP-{reference}"
+    transaction = f"T-{interface}-{sender}-SUP-SEED-{n}"
     mpan = str(2000000000000 + (n * 7919) % 5000000)
 
     def lookup(kind: str, value: str, party: str) -> Callable[[], Any]:
@@ -185,7 +186,6 @@ def tracking_operations(url: str) -> dict[str, Callable[[], Any]]:
 
     return {
         "tracking: deliveryStatus by transactionID (recipient)": lookup("transactionID", transaction, recipient),
-        "tracking: by senderUniqueReference (sender)": lookup("senderUniqueReference", reference, sender),
         "tracking: by MPAN (sender)": lookup("MPAN", mpan, sender),
         "tracking: by MPAN (recipient)": lookup("MPAN", mpan, recipient),
         "tracking: by correlationID (recipient)": lookup("correlationID", f"COR-{n // 10}", recipient),

@@ -19,7 +19,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_scale import outbox_operations, portal_operations
+from bench_scale import outbox_operations, portal_operations, tracking_operations
 from sqlalchemy import create_engine, event, select
 
 
@@ -78,7 +78,11 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=2, help="plans printed per operation, slowest first")
     args = parser.parse_args()
     anchor = anchor_of(args.url)
-    operations = {**outbox_operations(args.url, anchor), **portal_operations(args.url, anchor)}
+    operations = {
+        **outbox_operations(args.url, anchor),
+        **tracking_operations(args.url),
+        **portal_operations(args.url, anchor),
+    }
     prefixes = tuple(p for p in args.only.split(",") if p)
     for name, operation in operations.items():
         if not name.startswith(prefixes) or name.startswith("worker:"):
