@@ -17,6 +17,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, func, select
@@ -24,7 +25,6 @@ from sqlalchemy import Connection, func, select
 from opendip.catalogue.policy import DuplicateAction, DuplicatePolicy, policy_for
 from opendip.config import Settings
 from opendip.core import journal
-from opendip.db.models import messages
 from opendip.messages.tables import content_duplicates
 
 
@@ -71,16 +71,7 @@ class DuplicateScreen:
         if action is DuplicateAction.OFF or not batch:
             return [None] * len(batch)
         since = min(i.received_at for i in batch) - self.policy.window_seconds
-        m = messages.c
-        rows = conn.execute(
-            select(m.content_hash, m.transaction_id, m.received_at)
-            .where(
-                m.interface_id == interface_id,
-                m.content_hash.in_({i.content_hash for i in batch}),
-                m.received_at >= since,
-            )
-            .order_by(m.received_at)
-        ).all()
+        rows = _recent(conn, interface_id, list({i.content_hash for i in batch}), since)
         latest: dict[str, tuple[str, float]] = {row[0]: (row[1], row[2]) for row in rows}
         findings: list[Finding | None] = []
         for incoming in batch:
@@ -117,6 +108,29 @@ class DuplicateScreen:
                 if not f.rejected
             ],
         )
+
+
+_RECENT = (
+    "SELECT content_hash, transaction_id, received_at FROM messages "
+    "WHERE interface_id = {mark} AND content_hash {among} AND received_at >= {mark} ORDER BY received_at"
+)
+
+
+def _recent(conn: Connection, interface_id: str, hashes: list[str], since: float) -> Sequence[Any]:
+    """Stored messages of the interface with one of these content hashes since `since`, oldest first.
+
+    Run through the driver (on every send, the Core select's building and cache key cost more than the
+    query): PostgreSQL takes the hashes as one array, SQLite as one mark each (a statement per count).
+    """
+    if conn.dialect.name == "postgresql":
+        return conn.exec_driver_sql(_recent_sql("%s", "= ANY(%s)"), (interface_id, hashes, since)).all()
+    sql = _recent_sql("?", f"IN ({', '.join('?' * len(hashes))})")
+    return conn.exec_driver_sql(sql, (interface_id, *hashes, since)).all()
+
+
+@lru_cache(maxsize=64)
+def _recent_sql(mark: str, among: str) -> str:
+    return _RECENT.format(mark=mark, among=among)  # marks only: the values travel as driver parameters
 
 
 def _row(interface_id: str, finding: Finding, now: float) -> dict[str, Any]:
