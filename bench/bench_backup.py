@@ -116,12 +116,21 @@ def seeded_store(engine: str, count: int, work: Path, logs: Path) -> Iterator[tu
 
 @contextmanager
 def kept_store(url: str, data_dir: Path) -> Iterator[tuple[str, Path, Path, float]]:
-    """A store seeded earlier (bench/bench_scale.py --seed-only keeps its hub dir beside it), used as it is."""
+    """A store seeded earlier (bench/bench_scale.py --seed-only keeps its hub dir beside it), used as it is.
+
+    Its participants have no webhooks, so every message sent during the run stays undelivered: back-pressure
+    is turned off for the hub, or it would soon answer 503 to the sender and hide any pause."""
+    os.environ["OPENDIP_BACKPRESSURE_MAX_PENDING"] = "0"
     yield url, data_dir, data_dir / "participants" / f"{REGS}.json", 0.0
 
 
 def run(
-    engine: str, count: int, work: Path, baseline_seconds: float, kept: tuple[str, Path] | None = None
+    engine: str,
+    count: int,
+    work: Path,
+    baseline_seconds: float,
+    kept: tuple[str, Path] | None = None,
+    backup_only: bool = False,
 ) -> dict[str, object]:
     logs = work / "logs"
     logs.mkdir(exist_ok=True)
@@ -142,7 +151,9 @@ def run(
         baseline = summary(answers.between(backup_started - baseline_seconds, backup_started), baseline_seconds)
         during = summary(answers.between(backup_started, backup_ended), backup_ended - backup_started)
         target_dir = work / f"restored-{engine}"
-        if engine == "sqlite":
+        if backup_only:
+            restored, restore_seconds, drill, drill_seconds = {"counts": None}, 0.0, {"ok": None}, 0.0
+        elif engine == "sqlite":
             restored, restore_seconds = opendip(
                 env, "backup", "restore", str(taken["file"]), "--data-dir", str(target_dir)
             )
@@ -156,7 +167,8 @@ def run(
             finally:
                 with psycopg.connect(PG_DSN, autocommit=True) as conn:
                     conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        drill, drill_seconds = opendip(env, "backup", "drill", str(taken["file"]))
+        if not backup_only:
+            drill, drill_seconds = opendip(env, "backup", "drill", str(taken["file"]))
     return {
         "engine": engine,
         "messages": taken["messages"],
@@ -184,6 +196,7 @@ def main() -> None:
         help="back up this kept store instead of seeding one (e.g. a bench_scale.py store); needs --data-dir",
     )
     parser.add_argument("--data-dir", type=Path, default=None, help="the kept store's hub data dir")
+    parser.add_argument("--backup-only", action="store_true", help="the backup and the ingest pause; no restore")
     args = parser.parse_args()
     if bool(args.url) != bool(args.data_dir):
         parser.error("--url and --data-dir go together")
@@ -193,7 +206,10 @@ def main() -> None:
         engines = ["sqlite" if args.url.startswith("sqlite") else "postgresql"]
     with tempfile.TemporaryDirectory(prefix="opendip-bench-backup-", dir=args.work) as work:
         for engine in engines:
-            print(json.dumps(run(engine, args.messages, Path(work), args.baseline_seconds, kept)), flush=True)
+            print(
+                json.dumps(run(engine, args.messages, Path(work), args.baseline_seconds, kept, args.backup_only)),
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

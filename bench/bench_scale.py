@@ -73,6 +73,7 @@ def portal_operations(url: str, anchor: float) -> dict[str, Callable[[], Any]]:
     # a participant organisation's user: sees the traffic of its own DIP ID only
     participant = Viewer("bench", Role.MESSAGE_ADMIN, "bench-org", frozenset({SENDERS[0]}))
     assert participant.scope == frozenset({SENDERS[0]})
+    receiving = Viewer("bench", Role.MESSAGE_ADMIN, "bench-recipient", frozenset({RECIPIENTS[3]}))  # a tenth of all
     newest = int(anchor) - 3600
     mpans = [str(2000000000000 + (n * 7919) % 5000000) for n in (5, 50_000, 70_000, 90_000, 99_000)]
 
@@ -114,6 +115,8 @@ def portal_operations(url: str, anchor: float) -> dict[str, Callable[[], Any]]:
         "portal: messages, 10 s window": search(admin, **ten_seconds),
         "portal: messages, participant's own view": search(participant),
         "portal: messages, participant + failed": search(participant, state="failed"),
+        "portal: messages, a recipient participant's own view": search(receiving),
+        "portal: messages, recipient participant + pending": search(receiving, state="pending"),
         "portal: message page": lambda: service.message(admin, transaction),
         "portal: CSV export, first 1,000 rows": export_first_page,
     }
@@ -338,7 +341,9 @@ def main() -> None:
     )
     parser.add_argument("--seed-only", action="store_true", help="prepare the stores, measure nothing")
     parser.add_argument(
-        "--only", default="", help="comma-separated operation name prefixes to measure (e.g. 'worker:,replay:')"
+        "--only",
+        default="",
+        help="operation name prefixes to measure, separated by commas, or by | when a name has one ('worker:,replay:')",
     )
     parser.add_argument(
         "--schema", default="scale", help="PostgreSQL schema prefix (<prefix>_<size>), so benches do not share stores"
@@ -375,7 +380,7 @@ def main() -> None:
         if args.seed_only:
             continue
         load = os.getloadavg()
-        only = tuple(p for p in args.only.split(",") if p)
+        only = tuple(p for p in args.only.split("|" if "|" in args.only else ",") if p)
         figures = measure(url, data_dir, data_dir / "participants" / f"{REGS}.json", at, args.repeat, only)
         run["sizes"][str(size)] = {
             "seed_seconds": None if seconds is None else round(seconds, 1),

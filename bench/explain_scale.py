@@ -74,7 +74,9 @@ def explain(url: str, statement: str, parameters: Any) -> tuple[float, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("url", help="postgresql+psycopg://...?options=-csearch_path%%3Dscale_1000000")
-    parser.add_argument("--only", default="portal:", help="comma-separated operation name prefixes")
+    parser.add_argument(
+        "--only", default="portal:", help="operation name prefixes, separated by commas, or by | when a name has one"
+    )
     parser.add_argument("--top", type=int, default=2, help="plans printed per operation, slowest first")
     args = parser.parse_args()
     anchor = anchor_of(args.url)
@@ -83,7 +85,7 @@ def main() -> None:
         **tracking_operations(args.url),
         **portal_operations(args.url, anchor),
     }
-    prefixes = tuple(p for p in args.only.split(",") if p)
+    prefixes = tuple(p for p in args.only.split("|" if "|" in args.only else ",") if p)
     for name, operation in operations.items():
         if not name.startswith(prefixes) or name.startswith("worker:"):
             continue
