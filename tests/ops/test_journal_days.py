@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import gzip
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
 from alembic import command
 from prometheus_client import REGISTRY
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import Connection, event, func, select, text
+from sqlalchemy.engine import Engine
 
 from opendip.accounts.roles import Role
 from opendip.accounts.viewer import Viewer
@@ -32,7 +34,8 @@ from opendip.ops.tasks import JournalDaysAhead
 from opendip.portal import repository
 from opendip.portal.filters import JournalFilter
 from opendip.portal.query import Bound
-from opendip.status.tracking import journal_rows
+from opendip.portal.service import PortalService
+from opendip.status.tracking import journal_rows, transaction_record
 from tests.delivery.seed import add_messages
 from tests.helpers.databases import database_url
 
@@ -108,8 +111,8 @@ def test_old_days_are_archived_and_dropped_whole_and_reads_are_unchanged(db: Dat
     write(db, kept, starts[2] + 7000, entries=2)
     write(db, "T-ANCIENT", (OLD_DAY - 30) * DAY)  # no day partition: the default holds it
     young = [f"T-YOUNG-{k}" for k in range(5)]
-    for k, tx in enumerate(young):
-        write(db, tx, NOW - 3600 + k)
+    for k, tx in enumerate(young):  # within the last hour and today (in the day's first hour: since midnight)
+        write(db, tx, max(NOW - 3600, TODAY * DAY) + k)
     window = JournalFilter(since=Bound(NOW - 7200, ""), until=Bound(NOW + 60, ""))
 
     def reads() -> tuple[object, ...]:
@@ -193,3 +196,48 @@ def test_a_journal_with_rows_is_partitioned_in_place_and_its_legacy_part_purged_
             write(db, "T-AFTER", NOW)
         finally:
             db.dispose()
+
+
+def _journal_plans(db: Database, read: Callable[[], object]) -> list[str]:
+    """The plans of the journal reads `read()` sends, as PostgreSQL would run them with their parameters."""
+    sent: list[tuple[str, Any]] = []
+
+    def record(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        if "FROM journal" in statement:
+            sent.append((statement, parameters))
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        read()
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+    raw = db.engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        plans = []
+        for statement, parameters in sent:
+            cursor.execute("EXPLAIN " + statement, parameters)
+            plans.append("\n".join(str(row[0]) for row in cursor.fetchall()))
+        return plans
+    finally:
+        raw.close()
+
+
+def test_a_stored_messages_journal_is_read_from_its_receipt_on(db: Database) -> None:
+    """The message page and tracking bound `at` from the message's received_at (less a day, for clock steps):
+    PostgreSQL plans the day partitions from then on, not one per day of the history kept; every entry of the
+    message is still read, the door's (just before it was stored) too."""
+    with db.begin() as conn:
+        journal_days.ensure_ahead(conn, (TODAY - 30) * DAY, ahead=30)  # a month of days kept
+    received = NOW - 3600
+    [tx] = add_messages(db, SUP, 1, received_at=received)
+    write(db, tx, received - 600)
+    write(db, tx, received + 60)
+    service = PortalService(db)
+    assert len(service.message(ADMIN, tx).timeline) == 6
+    assert len(transaction_record(db, "transactionID", tx, {SUP}, 0, 10)[0][0]["journal"]) == 6
+    old_days = [journal_days.name_of(day) for day in range(TODAY - 30, journal_days.day_of(received - DAY))]
+    for read in (lambda: service.message(ADMIN, tx), lambda: transaction_record(db, "transactionID", tx, {SUP}, 0, 10)):
+        [shape] = _journal_plans(db, read)
+        assert journal_days.name_of(TODAY) in shape, shape
+        assert not [name for name in old_days if name in shape], shape

@@ -37,6 +37,11 @@ DEFAULT = "journal_default"
 LEGACY = "journal_legacy"
 AHEAD = 7
 """Days after today whose partitions exist before they are needed."""
+BEFORE_RECEIPT = DAY
+"""How far before a stored message's received_at its journal may start: its entries are written from its
+receipt on (Inbound, then deliveries, statuses and replays later), so a lookup of a stored message's journal
+bounds `at` from received_at less this margin (clock steps) and PostgreSQL plans only the day partitions
+from then on, not one per day of the whole history kept."""
 _DAY_NAME = re.compile(r"^journal_p(\d{8})$")
 LOCK_TIMEOUT = "5s"
 """How long a partition change waits for the journal's lock before giving up (and trying again later), so

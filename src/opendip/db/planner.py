@@ -41,3 +41,28 @@ def _plain(element: NotIndexed, compiler: SQLCompiler, **kw: Any) -> str:
 @compiles(NotIndexed, "sqlite")
 def _unindexed(element: NotIndexed, compiler: SQLCompiler, **kw: Any) -> str:
     return f"+{compiler.process(element.column, **kw)}"
+
+
+class Unindexed(NotIndexed):
+    """A text column neither engine may choose an index for: SQLite's `+column`, PostgreSQL's `column || ''`.
+
+    For a correlated probe that must go by the transaction ID whatever the planner believes of the other
+    terms: PostgreSQL's statistics may call a participant rare (a new one, or traffic since the last
+    ANALYZE, which on a 10M-row table waits for a million changed rows) and then read all of its rows for
+    every message probed."""
+
+    inherit_cache = True
+
+
+def unindexed(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    return Unindexed(column)
+
+
+@compiles(Unindexed)
+def _opaque(element: Unindexed, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"({compiler.process(element.column, **kw)} || '')"
+
+
+@compiles(Unindexed, "sqlite")
+def _opaque_sqlite(element: Unindexed, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"+{compiler.process(element.column, **kw)}"

@@ -24,7 +24,7 @@ from sqlalchemy import ColumnElement, FromClause, and_, case, exists, false, fun
 
 from opendip.accounts.viewer import Viewer
 from opendip.db.models import deliveries, journal, messages
-from opendip.db.planner import not_indexed
+from opendip.db.planner import not_indexed, unindexed
 from opendip.delivery.outbox import DeliveryState
 from opendip.portal.filters import (
     FAILED_STATES,
@@ -55,7 +55,7 @@ def sees_message(viewer: Viewer, m: FromClause = messages) -> Condition:
     if not ids:
         return false()
     addressed = deliveries.alias("seen_d")
-    to_them = not_indexed(addressed.c.recipient_dip_id).in_(ids)  # SQLite: by transaction, not the recipient's
+    to_them = unindexed(addressed.c.recipient_dip_id).in_(ids)  # by transaction, never the recipient's index
     first = select(addressed.c.id).where(addressed.c.transaction_id == m.c.transaction_id, to_them).limit(1)
     return or_(m.c.sender_dip_id.in_(ids), m.c.connection_provider_id.in_(ids), first.scalar_subquery().is_not(None))
 
@@ -279,32 +279,28 @@ def _sparse(states: tuple[DeliveryState, ...] | None, not_states: tuple[Delivery
 def _in_sparse(viewer: Viewer, m: FromClause, states: list[str], recipient: str | None) -> ColumnElement[bool]:
     """has_delivery for the backlog's state (with or without failed ones), uncorrelated.
 
-    A delivery the viewer may see is theirs, or of a message they sent (or
-    connected): so "a visible delivery in these states" is "a delivery in
-    these states, of a message they sent" or "one of their own deliveries in
-    these states". Written as "a delivery in these states" AND ("they sent it"
-    OR "one of their own is"), the same set (their own rows are among all the
-    rows): the first term stays a plain IN at the top of the WHERE, which
-    PostgreSQL can turn into a semi-join (inside an OR neither IN could).
+    `transaction_id IN (the rows in these states)`: the backlog is few rows and indexed, and both engines
+    read it once instead of probing the outbox for every message of the store. For a viewer limited to
+    some DIP IDs the visibility rule goes inside the IN, on each such row: theirs, or of a message they
+    sent (or connected), its message found by its transaction ID. So the set stays the backlog's size and
+    the messages are read from it. (Written outside, as "IN all the rows" AND ("sent" OR "IN their
+    rows"), PostgreSQL scanned every stored message to test the OR when fewer than a page's worth
+    matched: a recipient participant's pending, 0.9 s at 1M stored.)
     """
 
     ids = _ids(viewer)
     if ids is not None and not ids:
         return false()
-
-    def rows(theirs: bool) -> ColumnElement[bool]:
-        d = deliveries.alias("sparse_d")
-        where = [d.c.state == states[0] if len(states) == 1 else d.c.state.in_(states)]
-        if recipient is not None:
-            where.append(d.c.recipient_dip_id == recipient)
-        if theirs:
-            where.append(d.c.recipient_dip_id.in_(ids or []))
-        return m.c.transaction_id.in_(select(d.c.transaction_id).where(*where))
-
+    d = deliveries.alias("sparse_d")
+    where = [d.c.state == states[0] if len(states) == 1 else d.c.state.in_(states)]
+    if recipient is not None:
+        where.append(d.c.recipient_dip_id == recipient)
     if ids is None:
-        return rows(theirs=False)
-    sent = or_(m.c.sender_dip_id.in_(ids), m.c.connection_provider_id.in_(ids))
-    return and_(rows(theirs=False), or_(sent, rows(theirs=True)))
+        return m.c.transaction_id.in_(select(d.c.transaction_id).where(*where))
+    sent = messages.alias("sparse_m")
+    theirs = or_(d.c.recipient_dip_id.in_(ids), sent.c.sender_dip_id.in_(ids), sent.c.connection_provider_id.in_(ids))
+    rows = select(d.c.transaction_id).select_from(d.join(sent, sent.c.transaction_id == d.c.transaction_id))
+    return m.c.transaction_id.in_(rows.where(*where, theirs))
 
 
 def outcome_is(viewer: Viewer, outcome: Outcome, m: FromClause = messages, *, walk: bool = False) -> Condition:

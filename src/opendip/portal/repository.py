@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, Select, and_, func, or_, select
 
 from opendip.accounts.viewer import Viewer
+from opendip.db import journal_days
 from opendip.db.models import deliveries, journal, messages
 from opendip.portal.filters import JournalFilter, MessageFilter
 from opendip.portal.predicates import journal_conditions, message_conditions, sees_delivery, sees_journal, sees_message
@@ -102,10 +103,12 @@ def payloads_of(conn: Connection, transaction_ids: Sequence[str]) -> dict[str, b
     return {row[0]: bytes(row[1]) for row in conn.execute(query)}
 
 
-def journal_of(conn: Connection, viewer: Viewer, transaction_id: str) -> list[Row]:
-    """One message's timeline in the order it happened."""
-    query = select(journal).where(j.transaction_id == transaction_id, sees_journal(viewer)).order_by(j.at, j.id)
-    return _rows(conn, query)
+def journal_of(conn: Connection, viewer: Viewer, transaction_id: str, received_at: float | None = None) -> list[Row]:
+    """One message's timeline in the order it happened; from its receipt on when it is stored (journal_days)."""
+    query = select(journal).where(j.transaction_id == transaction_id, sees_journal(viewer))
+    if received_at is not None:
+        query = query.where(j.at >= received_at - journal_days.BEFORE_RECEIPT)
+    return _rows(conn, query.order_by(j.at, j.id))
 
 
 def journal_rows(

@@ -200,7 +200,8 @@ class PortalService:
     def message(self, viewer: Viewer, transaction_id: str) -> MessageDetail:
         with self.read() as conn:
             stored = repository.message(conn, viewer, transaction_id)
-            timeline = repository.journal_of(conn, viewer, transaction_id)
+            since = stored["received_at"] if stored else None
+            timeline = repository.journal_of(conn, viewer, transaction_id, since)
             deliveries = repository.deliveries_of(conn, viewer, [transaction_id]) if stored else []
             tried = delivery_attempts.of_rows(conn, delivery_attempts.MESSAGE, [row["id"] for row in deliveries])
             names = self.names(conn)

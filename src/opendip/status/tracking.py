@@ -25,9 +25,10 @@ import orjson
 from sqlalchemy import ColumnElement, Connection, Select, or_, select
 
 from opendip.core.reads import read_engine
+from opendip.db import journal_days
 from opendip.db.engine import Database
 from opendip.db.models import deliveries, journal, messages
-from opendip.db.planner import not_indexed
+from opendip.db.planner import unindexed
 from opendip.messages.tables import content_duplicates
 from opendip.status.tables import status_deliveries, status_messages
 
@@ -93,7 +94,7 @@ def lookup_query(lookup: str, value: str, acting_for: Collection[str], after: in
     the transaction index): as `transaction_id IN (the recipient's deliveries)` PostgreSQL hashed every
     delivery the recipient ever had (inside the OR it cannot become a join), 100,000 rows at 1M stored."""
     mine = list(acting_for)
-    probe = not_indexed(_d.recipient_dip_id).in_(mine)  # SQLite (no statistics) would walk the recipient's index
+    probe = unindexed(_d.recipient_dip_id).in_(mine)  # by transaction, never the recipient's index
     recipient = select(_d.id).where(_d.transaction_id == _m.transaction_id, probe).exists()
     party = or_(_m.sender_dip_id.in_(mine), recipient)
     return select(messages).where(_where(lookup, value), party, _m.id > after).order_by(_m.id).limit(limit)
@@ -105,11 +106,18 @@ def find_messages(
     return list(conn.execute(lookup_query(lookup, value, acting_for, after, limit)).all())
 
 
-def journal_rows(conn: Connection, transaction_ids: Iterable[str]) -> dict[str, list[Any]]:
+def journal_rows(
+    conn: Connection, transaction_ids: Iterable[str], received_from: float | None = None
+) -> dict[str, list[Any]]:
+    """The journals of these transactions; `received_from`, when all are stored messages: the earliest
+    received_at among them, which bounds the day partitions read (journal_days.BEFORE_RECEIPT)."""
     found: dict[str, list[Any]] = {}
     ids = list(transaction_ids)
     if ids:
-        for row in conn.execute(select(journal).where(_j.transaction_id.in_(ids)).order_by(_j.id)):
+        query = select(journal).where(_j.transaction_id.in_(ids))
+        if received_from is not None:
+            query = query.where(_j.at >= received_from - journal_days.BEFORE_RECEIPT)
+        for row in conn.execute(query.order_by(_j.id)):
             found.setdefault(row.transaction_id, []).append(row)
     return found
 
@@ -206,7 +214,9 @@ def transaction_record(
         ids = [m.transaction_id for m in found]
         if lookup == "transactionID" and not found and sender_in_id(value) in acting_for:
             ids = [value]  # rejected at the door: journal rows only
-        entries, outbox = journal_rows(conn, ids), deliveries_of(conn, ids)
+        stored = found and len(found) == len(ids)
+        entries = journal_rows(conn, ids, min(m.received_at for m in found) if stored else None)
+        outbox = deliveries_of(conn, ids)
         statuses, dupes = statuses_of(conn, ids), duplicates_of(conn, ids)
     records = []
     by_id = {m.transaction_id: m for m in found}
