@@ -151,7 +151,8 @@ class Settings(BaseSettings):
     )
     backpressure_max_age_seconds: float = Field(
         default=15.0,
-        description="Oldest undelivered message of a sender with more than a burst (a tenth of the limit) queued.",
+        description="Oldest undelivered message of a sender with more than a burst (a tenth of the limit) queued; "
+        "also the most seconds of delivery, at the rate the queue lately drained, the whole backlog may hold.",
     )
     backpressure_refresh_seconds: float = Field(default=0.5, description="How often each process reads the backlog.")
     backpressure_retry_after_seconds: float = 2.0

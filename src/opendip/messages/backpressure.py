@@ -5,6 +5,12 @@ every message accepted then waits minutes. Instead the hub refuses new work
 from the senders whose own undelivered messages make up the backlog, while
 others keep sending until the whole backlog reaches a hard limit.
 
+Besides the counts and the oldest row's age, the backlog is read as time: pending rows over the rate
+rows have lately left the queue (rows added, from the outbox's newest id, less the pending rows gained
+between two reads). The age of the oldest row says too late that delivery fell behind: by the time it
+passes 15 s, fifteen seconds of what senders offered are queued, minutes of delivery if delivery runs
+slower than ingest; the queue in seconds says it as soon as it happens.
+
 The figures come from one grouped query over pending deliveries (the partial
 `ix_deliveries_pending` index), read at most every `refresh_seconds` per
 process by whichever request finds them stale: the send path itself only
@@ -21,7 +27,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import func, select
 
@@ -43,6 +49,8 @@ class Backlog:
 
     total: int = 0
     per_sender: dict[str, tuple[int, float]] | None = None  # sender -> (pending rows, oldest created_at)
+    highest_id: int = 0  # the outbox's newest row id: rows added since a previous read, from its primary key
+    drain_per_s: float | None = None  # pending rows that left the queue per second lately (BackPressure.check)
 
     def of(self, sender: str) -> tuple[int, float | None]:
         found = (self.per_sender or {}).get(sender)
@@ -80,8 +88,19 @@ def read_backlog(db: Database) -> Backlog:
     )
     with read_engine(db).connect() as conn:
         rows = conn.execute(query).all()
+        highest = conn.execute(select(func.max(d.id))).scalar()
     per_sender = {str(sender): (int(count), float(oldest)) for sender, count, oldest in rows}
-    return Backlog(sum(c for c, _ in per_sender.values()), per_sender)
+    return Backlog(sum(c for c, _ in per_sender.values()), per_sender, int(highest or 0))
+
+
+def drained(before: Backlog, after: Backlog, seconds: float) -> float | None:
+    """Pending rows that left the queue per second between two reads: rows added (the newest id moved on) less
+    the pending rows gained. None when it cannot be told (too short an interval, no read before, nothing
+    left the queue)."""
+    if seconds < 0.2 or before.highest_id == 0:
+        return None
+    left = (after.highest_id - before.highest_id) - (after.total - before.total)
+    return left / seconds if left > 0 else None
 
 
 def verdict(limits: Limits, backlog: Backlog, sender: str, now: float) -> str | None:
@@ -104,6 +123,15 @@ def verdict(limits: Limits, backlog: Backlog, sender: str, now: float) -> str | 
             f"{sender}'s oldest of {pending} undelivered messages waits {now - oldest:.0f} s, "
             f"the limit is {limits.max_age_seconds:g} s"
         )
+    rate = backlog.drain_per_s
+    if rate and pending >= limits.burst and senders and pending * senders >= backlog.total:
+        ahead = backlog.total / rate
+        if ahead >= limits.max_age_seconds:  # the queue as time: what is accepted now waits this long
+            return (
+                f"at the {rate:.0f} deliveries/s made lately the hub's {backlog.total} undelivered messages take "
+                f"{ahead:.0f} s to deliver, the limit is {limits.max_age_seconds:g} s, and {sender}'s {pending} "
+                "are at least its fair share"
+            )
     return None
 
 
@@ -133,7 +161,10 @@ class BackPressure:
         if now - self._read_at >= self._wait and self._lock.acquire(blocking=False):
             try:  # one request refreshes; the others use the figures it last read
                 began = time.thread_time()
-                self._backlog = read_backlog(self._db)
+                before, before_at = self._backlog, self._read_at
+                backlog = read_backlog(self._db)
+                rate = drained(before, backlog, now - before_at)
+                self._backlog = replace(backlog, drain_per_s=rate if rate is not None else before.drain_per_s)
                 self._read_at = now
                 # the read follows the backlog's size: at most ~1/READ_SHARE of a core goes to it. Its CPU
                 # time, not its wall time: on a busy machine the wall time is mostly waiting for a core (and
