@@ -34,9 +34,9 @@ def _lines(response: httpx.Response) -> list[dict[str, Any]]:
     return list(body["messageArray"])
 
 
-def _stored(hub: HubProcess) -> int:
+def _stored(hub: HubProcess, table: str = "messages") -> int:
     with hub.db.engine.connect() as conn:
-        return int(conn.execute(text("select count(*) from messages")).scalar_one())
+        return int(conn.execute(text(f"select count(*) from {table}")).scalar_one())
 
 
 def test_validate_answers_every_issue_and_stores_nothing(hub: HubProcess) -> None:
@@ -96,7 +96,17 @@ def test_validate_answers_every_issue_and_stores_nothing(hub: HubProcess) -> Non
         unpublished = _validate(client, "/validate/IF-030/CorrelatedActivity", [_open_channel_message()])
         assert unpublished.status_code == 201, unpublished.text
         assert "custom block open" in _lines(unpublished)[0]["help"]
+
+        # It changes nothing, so it writes nothing (on SQLite it never waits for the write lock): the
+        # signature is not claimed, and the same signed request is answered the same way again.
+        body = orjson.dumps([{"payload": valid}])
+        url = hub.base_url + "/validate/IF-043/ConnectionTypeChange"
+        headers = {"X-API-Key": regs.api_key, "Content-Type": "application/json"}
+        headers.update(client._signer.headers("POST", url, body))
+        answers = [httpx.post(url, content=body, headers=headers) for _ in range(2)]
+        assert [a.status_code for a in answers] == [201, 201], answers[1].text
     assert _stored(hub) == 0, "validation must never store a message"
+    assert _stored(hub, "seen_signatures") == 0, "nor write its signature"
 
 
 def test_validate_needs_the_same_authentication_as_sending(hub: HubProcess) -> None:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 import pytest
 
+from opendip.config import Settings
 from opendip.db.engine import Database
 from opendip.delivery.repository import OUTBOX, DeliveryRepository
 from opendip.status.outbox_store import OUTBOX as STATUS_OUTBOX
 from tests.delivery.conftest import Store
-from tests.delivery.seed import add_messages, delivery_rows
+from tests.delivery.seed import add_messages, add_participant, add_webhook, delivery_rows
+from tests.delivery.waiting import drain
 from tests.helpers.plans import plan
 
 R1, R2 = "2300000901", "2300000902"
@@ -43,3 +48,31 @@ def test_release_all_reads_the_leased_rows_index_not_the_outbox(db: Database, ki
     with db.engine.connect() as conn:
         chosen = plan(conn, outbox.release_owned_statement("stopping"))
     assert f"ix_{kind}_leased" in chosen, chosen
+
+
+@pytest.mark.anyio
+async def test_a_worker_starved_between_its_claim_and_its_post_sends_nothing_once_its_lease_is_gone(
+    any_store: Store, receivers: Any, workers: Any, settings: Settings
+) -> None:
+    """Another worker may re-claim rows whose lease ran out: the starved one must not send them as well."""
+    db = any_store.db
+    receiver = await receivers()
+    add_participant(db, R1)
+    add_webhook(db, R1, receiver.url)
+    sent = add_messages(db, R1, 2)
+    short = settings.model_copy(update={"delivery_lease_seconds": 1.0, "delivery_timeout_seconds": 0.5})
+    worker = workers(settings=short)
+    claim = worker._hooks_and_claim
+
+    def starved_after_claiming(*args: Any) -> Any:
+        claimed = claim(*args)
+        time.sleep(1.0)  # no CPU until the lease is gone: the stand-in for a starved process
+        return claimed
+
+    worker._hooks_and_claim = starved_after_claiming
+    await worker.run_once()
+    assert receiver.transaction_ids() == [], "nothing sent on a lease that ran out"
+    assert [(r.state, r.attempts, r.lease_owner) for r in delivery_rows(db)] == [("pending", 0, None)] * 2
+    worker._hooks_and_claim = claim
+    await drain(worker, db)
+    assert sorted(receiver.transaction_ids()) == sorted(sent)

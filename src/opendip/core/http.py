@@ -102,7 +102,8 @@ async def read_body(request: Request, limit: int, timeout: float | None = None) 
 async def authenticated(request: Request, hub: Hub, *, claim: bool = True) -> tuple[Caller, bytes]:
     """Establish the caller: the API key first (before a byte of the body is read), then the body and
     the DIP signature over it; a state-changing request's signature is then claimed, once, in the store
-    (`claim=False`: the route records it in its own transaction, as the send path does)."""
+    (`claim=False`: the route records it in its own transaction, as the send path does, or changes nothing
+    and records nothing, as /validate: a repeated validation changes nothing and needs no write to the store)."""
     participant = hub.authenticator.identify(request.headers)
     body = await read_body(request, hub.settings.max_body_bytes)
     url = signed_url(request, hub.settings.public_base_url)

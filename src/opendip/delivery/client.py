@@ -9,6 +9,7 @@ with a readable explanation instead of raising.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
 import time
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ import aiohttp
 from aiohttp.abc import AbstractResolver
 
 EXCERPT_CHARS = 500
+LATE_ANSWER_ROUNDS = 20
+"""Event-loop rounds a POST still gets once its timeout fired: enough to read an answer already received."""
 MAX_RESPONSE_BYTES = 4 * 1024 * 1024
 """Enough for a StandardResponse about thousands of messages; more is not an answer we can use."""
 
@@ -120,20 +123,40 @@ class WebhookClient:
             self._session = None
 
     async def post(self, url: str, body: bytes, headers: dict[str, str], timeout: float) -> HttpResult:
-        """POST `body`; never raises for network or protocol faults."""
+        """POST `body`; never raises for network or protocol faults.
+
+        The timeout is the recipient's, not the hub's own: when the timer fires, an answer that already
+        arrived (the process was starved of CPU, or its event loop held up, while the answer waited in
+        the socket) is still read. Counting it as timed out would re-send a batch the recipient took.
+        """
         await self.start()
-        assert self._session is not None
+        exchange = asyncio.ensure_future(self._exchange(url, body, headers))
         try:
-            async with asyncio.timeout(timeout):
-                async with self._session.post(url, data=body, headers=headers, allow_redirects=False) as response:
-                    content = await _read_capped(response)
-                    return HttpResult(
-                        status=response.status,
-                        body=content,
-                        retry_after_seconds=parse_retry_after(response.headers.get("Retry-After")),
-                    )
+            await asyncio.wait({exchange}, timeout=timeout)
+            for _ in range(LATE_ANSWER_ROUNDS):  # the sockets are read each round: what arrived is taken
+                if exchange.done():
+                    break
+                await asyncio.sleep(0)
+            if not exchange.done():
+                exchange.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await exchange
+                return HttpResult(status=None, error=describe_error(TimeoutError(), timeout))
+            return exchange.result()
         except Exception as exc:  # CancelledError is a BaseException and still propagates
             return HttpResult(status=None, error=describe_error(exc, timeout))
+        finally:
+            exchange.cancel()  # a cancelled caller (a stopping worker) leaves no request running
+
+    async def _exchange(self, url: str, body: bytes, headers: dict[str, str]) -> HttpResult:
+        assert self._session is not None
+        async with self._session.post(url, data=body, headers=headers, allow_redirects=False) as response:
+            content = await _read_capped(response)
+            return HttpResult(
+                status=response.status,
+                body=content,
+                retry_after_seconds=parse_retry_after(response.headers.get("Retry-After")),
+            )
 
 
 async def _read_capped(response: aiohttp.ClientResponse) -> bytes:

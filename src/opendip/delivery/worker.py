@@ -176,6 +176,7 @@ class DeliveryWorker:
         lane.productive = False
         if not slots:
             return 0, []
+        lease_ends = time.time() + self.settings.delivery_lease_seconds  # the store's lease ends no sooner
         hooks, claimed = await asyncio.to_thread(self._hooks_and_claim, kind, slots, lane.allowances(slots))
         tasks: list[asyncio.Task[None]] = []
         leftover: list[int] = []
@@ -194,7 +195,7 @@ class DeliveryWorker:
                     leftover.extend(row.id for row in batch.deliveries)
                     continue
                 count += len(batch.deliveries)
-                tasks.append(self._spawn(lane, group[0], hook, batch))
+                tasks.append(self._spawn(lane, group[0], hook, batch, lease_ends))
             lane.served(group)
         if leftover:  # more batches than free slots (size splits, one status per transaction): others may take them
             await asyncio.to_thread(repository.release, leftover, self.owner)
@@ -214,25 +215,44 @@ class DeliveryWorker:
         )
         return hooks, repository.claim(wanted, self.owner, self.settings.delivery_lease_seconds)
 
-    def _spawn(self, lane: Lane, recipient: str, hook: Webhook, batch: Batch) -> asyncio.Task[None]:
+    def _spawn(self, lane: Lane, recipient: str, hook: Webhook, batch: Batch, lease_ends: float) -> asyncio.Task[None]:
         lane.inflight[recipient] += 1
-        task = asyncio.create_task(self._deliver(lane, recipient, hook, batch))
+        task = asyncio.create_task(self._deliver(lane, recipient, hook, batch, lease_ends))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
 
-    async def _deliver(self, lane: Lane, recipient: str, hook: Webhook, batch: Batch) -> None:
+    def _post_timeout(self, lease_ends: float, now: float) -> float:
+        """How long this POST may wait for its answer: the delivery timeout, cut short so the rows' lease
+        outlives the request and its settle (half the lease's margin over the timeout is kept for the
+        settle). A worker starved between its claim and its POST gets less, or none: not sending then
+        is what keeps another worker, which may re-claim the rows once the lease is gone, from sending
+        them at the same time."""
+        timeout, lease = self.settings.delivery_timeout_seconds, self.settings.delivery_lease_seconds
+        return min(timeout, lease_ends - now - (lease - timeout) / 2)
+
+    async def _deliver(self, lane: Lane, recipient: str, hook: Webhook, batch: Batch, lease_ends: float) -> None:
         kind = lane.kind
         try:
             started = time.time()
+            timeout = self._post_timeout(lease_ends, started)
+            if timeout <= 0:
+                log.warning(
+                    "lease nearly gone before the POST: rows given back unsent",
+                    kind=kind.name,
+                    recipient=recipient,
+                    owner=self.owner,
+                    rows=len(batch.deliveries),
+                )
+                ids = [row.id for row in batch.deliveries]
+                await asyncio.to_thread(kind.repository.release, ids, self.owner)
+                return
             try:
                 headers = self.signer.headers("POST", hook.callback_url, batch.body)
                 headers["Content-Type"] = "application/json"
                 if batch.mpo:
                     headers["X-DIP-MPO"] = batch.mpo
-                result = await self.client.post(
-                    hook.callback_url, batch.body, headers, self.settings.delivery_timeout_seconds
-                )
+                result = await self.client.post(hook.callback_url, batch.body, headers, timeout)
                 verdict = classify(result, batch.transaction_ids)
             except Exception as exc:  # a fault of ours, not the recipient's: journal it and retry later
                 log.exception("delivery attempt failed", kind=kind.name, recipient=recipient, owner=self.owner)
