@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import psycopg
 from common import INTERFACE, PG_DSN, REGS, MessageFactory
 from harness import register_cast
-from seed_scale import DAY_MESSAGES, INTERFACES, RECIPIENTS, SENDERS, STEP, add_participants, seed_sqlite
+from seed_scale import DAY_MESSAGES, INTERFACES, RECIPIENTS, SENDERS, STEP, add_participants, count_hours, seed_sqlite
 from seed_scale_pg import seed_postgres
 
 RESULTS = Path(__file__).resolve().parent / "scale-results.json"
@@ -302,6 +302,7 @@ def prepare(
             stop=(directory / "STOP-SEED").exists,
             jobs=jobs,
         )
+    count_hours(url)
     return url, data_dir, anchor, seconds
 
 

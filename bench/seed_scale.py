@@ -223,6 +223,19 @@ def add_participants(url: str) -> None:
         db.dispose()
 
 
+def count_hours(url: str) -> None:
+    """The dashboard's hourly counts of the seeded messages (core/hour_counts.py), as the migration counts them."""
+    from opendip.core.hour_counts import rebuild
+    from opendip.db.engine import Database
+
+    db = Database.from_url(url)
+    try:
+        with db.begin() as conn:
+            rebuild(conn)
+    finally:
+        db.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
@@ -251,6 +264,7 @@ def main() -> None:
         seconds = seed_postgres(
             args.url.replace("+psycopg", ""), args.first, args.last, args.anchor, nice=args.nice, jobs=args.jobs
         )
+    count_hours(args.url)
     print(f"seeded {args.last - args.first:,} messages in {seconds:.0f} s")
 
 

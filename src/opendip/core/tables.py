@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from sqlalchemy import Double, Index, String, Table, Text
+from sqlalchemy import BigInteger, Double, Index, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from opendip.db.models import Base, BigId
@@ -75,5 +75,25 @@ class RetentionFloor(Base):
     before_at: Mapped[float] = mapped_column(Double)
 
 
+class HourCount(Base):
+    """How many messages received in one hour, of one interface, are in one state (hour_counts.py).
+
+    `recipient_dip_id` empty: a message-level series (every message, or its outcome). Otherwise a
+    recipient's: messages with a delivery to it (in a state, or in any failed state). Written in the
+    transactions that store, settle, requeue, replay or purge the rows counted, so a window of whole
+    hours is a sum of a few rows, never a read of its messages.
+    """
+
+    __tablename__ = "hour_counts"
+
+    hour: Mapped[int] = mapped_column(Integer, primary_key=True)
+    """floor(received_at / 3600): the hour the messages were received in."""
+    interface_id: Mapped[str] = mapped_column(String(10), primary_key=True)
+    recipient_dip_id: Mapped[str] = mapped_column(String(10), primary_key=True)
+    series: Mapped[str] = mapped_column(String(16), primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger)
+
+
 retention_archives = cast(Table, RetentionArchive.__table__)
+hour_counts = cast(Table, HourCount.__table__)
 retention_floors = cast(Table, RetentionFloor.__table__)

@@ -8,15 +8,45 @@ be upgraded; a process-local gate keeps our own threads from contending at all.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 log = structlog.get_logger(__name__)
+T = TypeVar("T")
+_DEFERRED = "opendip.deferred"
+
+
+def deferred(conn: Connection, key: str, new: Callable[[], T], flush: Callable[[Connection, T], None]) -> T | None:
+    """State a writer keeps until its transaction ends, handed to `flush(conn, state)` just before the commit.
+
+    For a transaction opened by `Database.begin` (None otherwise: the caller writes at once). Writes to a
+    few hot rows (hourly counts) then come last and once per transaction, in one order, whatever its
+    batches: every transaction locks them in the same order, for the shortest time.
+    """
+    kept: dict[str, tuple[Any, Callable[[Connection, Any], None]]] | None = conn.info.get(_DEFERRED)
+    if kept is None:
+        return None
+    found = kept.get(key)
+    if found is None:
+        found = kept[key] = (new(), flush)
+    return found[0]
+
+
+@contextmanager
+def _flushing(conn: Connection) -> Iterator[None]:
+    kept: dict[str, tuple[Any, Callable[[Connection, Any], None]]] = {}
+    conn.info[_DEFERRED] = kept
+    try:
+        yield
+        for state, flush in kept.values():
+            flush(conn, state)
+    finally:
+        conn.info.pop(_DEFERRED, None)
 
 
 def make_engine(url: str, *, pool_size: int = 10, background_checkpoints: bool = False) -> Engine:
@@ -126,12 +156,15 @@ class Database:
 
     @contextmanager
     def begin(self, *, urgent: bool = False) -> Iterator[Connection]:
-        """A transaction; `urgent` ones (draining the outbox) go first when SQLite writers queue."""
+        """A transaction; `urgent` ones (draining the outbox) go first when SQLite writers queue.
+
+        What a writer deferred to the end of it (`deferred`) is flushed just before it commits.
+        """
         if self._gate is None:
-            with self.engine.begin() as conn:
+            with self.engine.begin() as conn, _flushing(conn):
                 yield conn
             return
-        with self._gate.hold(urgent), self.engine.begin() as conn:
+        with self._gate.hold(urgent), self.engine.begin() as conn, _flushing(conn):
             yield conn
 
     def ping(self) -> None:

@@ -50,15 +50,18 @@ class GroupCommit(Generic[T]):
         db: Database,
         write: Callable[[Connection, T], None],
         *,
+        write_group: Callable[[Connection, list[T]], None] | None = None,
         size: Callable[[T], int] = lambda _: 1,
         max_size: int = 1000,
         writers: int = 1,
         urgent: bool = False,
     ) -> None:
-        """`write(conn, item)` adds one item to an open transaction; `size(item)` counts towards `max_size`
+        """`write(conn, item)` adds one item to an open transaction (`write_group(conn, items)`, when given, adds
+        every item of one at once); `size(item)` counts towards `max_size`
         per transaction; `writers` transactions may be open at once (1 suits SQLite's single writer)."""
         self._db = db
         self._write = write
+        self._write_group = write_group
         self._size = size
         self._max_size = max_size
         self._writers = writers
@@ -94,8 +97,11 @@ class GroupCommit(Generic[T]):
         error: BaseException | None = None
         try:
             with self._db.begin(urgent=self._urgent) as conn:
-                for slot in group:
-                    self._write(conn, slot.item)
+                if self._write_group is not None:
+                    self._write_group(conn, [slot.item for slot in group])
+                else:
+                    for slot in group:
+                        self._write(conn, slot.item)
         except BaseException as exc:  # handed to the callers: each is told, none waits forever
             error = exc
         finally:

@@ -13,7 +13,7 @@ repository owns the transaction.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -61,6 +61,15 @@ class Settled:
     error: str | None = None
     journal: Sequence[dict[str, Any]] = field(default_factory=tuple)
     attempt: dict[str, Any] | None = None
+    transaction_id: str = ""
+    """The row's message ("": not said, read by id where needed)."""
+
+
+AfterSettle = Callable[[Collection[int] | None], None]
+"""Told the ids the settle statements changed (None: not known, SQLite: the lease read before decides)."""
+Settling = Callable[[Connection, Sequence[tuple[Sequence[Settled], str]]], AfterSettle | None]
+"""A kind's step before its rows are settled, given every (outcomes, lease owner) of the transaction; what it
+returns is called once they are."""
 
 
 class OutboxTable:
@@ -71,10 +80,12 @@ class OutboxTable:
         table: Table,
         eligible: Callable[[], ColumnElement[bool]] | None = None,
         on_failed: Callable[[Connection, Sequence[int]], None] | None = None,
+        on_settling: Settling | None = None,
     ) -> None:
         self.table = table
         self._eligible = eligible
         self._on_failed = on_failed
+        self._on_settling = on_settling
         c = table.c
         self._lease = Prepared(
             lambda _: (
@@ -166,14 +177,15 @@ class OutboxTable:
         self.push_back(conn, [row.id for row in rows], until, reason)
         record_journal(conn, [paused(row.transaction_id) for row in rows if row.last_error != reason])
 
-    def settle(self, conn: Connection, outcomes: Sequence[Settled], owner: str) -> None:
+    def settle(self, conn: Connection, outcomes: Sequence[Settled], owner: str) -> list[int] | None:
         """Write attempts' outcomes, each guarded by our lease: a row another worker re-took keeps its result.
 
-        PostgreSQL: one statement, the rows as arrays (outbox_arrays.py). SQLite: one executemany of a
-        statement compiled once (db/prepared.py), the rows handed to the driver as tuples.
+        PostgreSQL: one statement, the rows as arrays (outbox_arrays.py), returning the ids it changed.
+        SQLite: one executemany of a statement compiled once (db/prepared.py), the rows handed to the driver
+        as tuples; None (the ids are not known).
         """
         if not outcomes:
-            return
+            return []
         if conn.dialect.name == "postgresql":
             columns = zip(
                 *(
@@ -182,8 +194,8 @@ class OutboxTable:
                 ),
                 strict=True,
             )
-            conn.exec_driver_sql(self._settle_arrays, (*(list(c) for c in columns), owner))
-            return
+            result = conn.exec_driver_sql(self._settle_arrays, (*(list(c) for c in columns), owner))
+            return [int(row[0]) for row in result]
         self._settle.run_rows(
             conn,
             _SETTLE,
@@ -192,20 +204,33 @@ class OutboxTable:
                 for o in outcomes
             ],
         )
+        return None
 
     def write(self, conn: Connection, outcomes: Sequence[Settled], owner: str) -> None:
+        """Settle one batch's attempts (`write_all`)."""
+        self.write_all(conn, [(outcomes, owner)])
+
+    def write_all(self, conn: Connection, batches: Sequence[tuple[Sequence[Settled], str]]) -> None:
         """Settle attempts: the rows' new states (under our lease), their journal rows and their attempt rows.
 
         Journal and attempt rows are written even where the lease was lost: they say what this worker did.
-        Rows settled in a failed state are handed to `on_failed` in the same transaction (the message
-        outbox marks their messages failed for the portal's failed searches).
+        `on_settling` sees every batch of the transaction first (the message outbox counts what changes,
+        core/hour_counts.py); rows settled in a failed state are handed to `on_failed` in the same
+        transaction (the message outbox marks their messages failed for the portal's failed searches).
         """
-        self.settle(conn, outcomes, owner)
-        failed = [o.id for o in outcomes if o.state in FAILED_STATES]
+        after = self._on_settling(conn, batches) if self._on_settling is not None else None
+        failed: list[int] = []
+        changed: list[int] | None = []
+        for outcomes, owner in batches:
+            ids = self.settle(conn, outcomes, owner)
+            changed = None if ids is None or changed is None else changed + ids
+            failed += [o.id for o in outcomes if o.state in FAILED_STATES]
+        if after is not None:
+            after(changed)
         if failed and self._on_failed is not None:  # rare: nothing more is written for a batch that succeeded
             self._on_failed(conn, failed)
-        record_journal(conn, [row for o in outcomes for row in o.journal])
-        attempts.record(conn, [o.attempt for o in outcomes if o.attempt is not None])
+        record_journal(conn, [row for outcomes, _ in batches for o in outcomes for row in o.journal])
+        attempts.record(conn, [o.attempt for outcomes, _ in batches for o in outcomes if o.attempt is not None])
 
 
 class OutcomeWriter:
@@ -222,6 +247,7 @@ class OutcomeWriter:
         self._group: GroupCommit[tuple[Sequence[Settled], str]] = GroupCommit(
             db,
             self._write,
+            write_group=outbox.write_all,
             size=lambda item: len(item[0]),
             max_size=OUTCOMES_PER_TRANSACTION,
             writers=1 if db.is_sqlite else 4,

@@ -26,12 +26,12 @@ def lease_sql(table: Table) -> str:
 
 
 def settle_sql(table: Table) -> str:
-    """Parameters: one list per column of SETTLED, then the lease owner."""
+    """Parameters: one list per column of SETTLED, then the lease owner; returns the ids it changed."""
     dialect = postgresql.dialect()
     arrays = ", ".join(f"%s::{table.c[name].type.compile(dialect=dialect)}[]" for name in SETTLED)
     assignments = ", ".join(f"{name} = v.{name}" for name in SETTLED[1:])
     return (  # nosec B608: as above
         f"UPDATE {table.name} AS t SET {assignments}, lease_owner = NULL, lease_until = NULL "
         f"FROM unnest({arrays}) AS v({', '.join(SETTLED)}) "
-        "WHERE t.id = v.id AND t.lease_owner = %s"
+        "WHERE t.id = v.id AND t.lease_owner = %s RETURNING t.id"
     )

@@ -15,10 +15,11 @@ from typing import cast
 
 from sqlalchemy import ColumnElement, Connection, Table, select, update
 
+from opendip.core import hour_counts
 from opendip.db import models
 from opendip.db.engine import Database
 from opendip.delivery.journalling import OUTBOUND
-from opendip.delivery.outbox import FAILED_STATES, OutboxTable
+from opendip.delivery.outbox import FAILED_STATES, AfterSettle, DeliveryState, OutboxTable, Settled
 from opendip.delivery.outbox_repository import GroupKey, OutboxRepository, OutboxSource
 from opendip.delivery.tables import delivery_breakers
 from opendip.participants.tables import participant_profiles
@@ -72,7 +73,18 @@ def _mark_failed(conn: Connection, ids: Sequence[int]) -> None:
     )
 
 
-OUTBOX = OutboxTable(deliveries, eligible=_receiving, on_failed=_mark_failed)
+def _count_settling(conn: Connection, batches: Sequence[tuple[Sequence[Settled], str]]) -> AfterSettle | None:
+    """The dashboard's hourly counts follow the rows leaving pending (core/hour_counts.py); a retry changes nothing."""
+    changes = {
+        o.id: (str(o.state), owner, o.transaction_id)
+        for outcomes, owner in batches
+        for o in outcomes
+        if o.state != DeliveryState.PENDING
+    }
+    return hour_counts.settling(conn, changes) if changes else None
+
+
+OUTBOX = OutboxTable(deliveries, eligible=_receiving, on_failed=_mark_failed, on_settling=_count_settling)
 
 
 MESSAGES = OutboxSource(

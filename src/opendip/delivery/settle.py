@@ -118,6 +118,7 @@ def settle_one(
             state.value,
             reason,
         ),
+        transaction_id=row.transaction_id,
     )
 
 

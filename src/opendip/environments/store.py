@@ -12,6 +12,7 @@ from opendip.core.environments import schema_of
 # What a reset wipes: every message and what hangs off one (children first). Participants,
 # keys, certificates, webhooks, organisations and accounts stay.
 MESSAGE_TABLES = (
+    "hour_counts",
     "requeue_items",
     "requeues",
     "status_alerts",

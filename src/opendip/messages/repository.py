@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from opendip.core import journal
+from opendip.core import hour_counts, journal
 from opendip.db.bulk import BulkInsert
 from opendip.db.models import deliveries, messages
 
@@ -50,7 +50,7 @@ def store_batch(
     delivery_rows: list[dict[str, Any]],
     journal_rows: list[dict[str, Any]],
 ) -> None:
-    """Messages, their outbox rows and journal entries: all or nothing, in the caller's transaction.
+    """Messages, their outbox rows, journal entries and hourly counts: all or nothing, in the caller's transaction.
 
     Raises ReferenceTaken, before writing anything else, when a message's reference was
     already stored (or repeated within the batch); the caller rolls back and sorts the batch out.
@@ -59,3 +59,4 @@ def store_batch(
         raise ReferenceTaken
     _DELIVERIES.run(conn, delivery_rows)
     journal.record(conn, journal_rows)
+    hour_counts.stored(conn, message_rows, delivery_rows)

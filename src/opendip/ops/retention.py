@@ -27,6 +27,7 @@ from sqlalchemy import Connection, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from opendip.config import Settings
+from opendip.core import hour_counts
 from opendip.core.reads import read_engine
 from opendip.core.tables import retention_archives
 from opendip.db import journal_days
@@ -256,11 +257,15 @@ class RetentionService:
         units: list[dict[str, list[dict[str, Any]]]] = []
 
         def flush() -> None:
-            with self.db.begin() as conn:
+            def insert(conn: Connection) -> None:
                 for table in RESTORE_ORDER:
                     rows = [row for unit in units for row in unit.get(table, [])]
                     if rows:
                         inserted[table] += _insert_missing(conn, table, rows)
+
+            about = {r["transaction_id"] for unit in units for t in ("messages", "deliveries") for r in unit.get(t, [])}
+            with self.db.begin() as conn:  # the dashboard's hourly counts take the messages back
+                hour_counts.around(conn, about, lambda: insert(conn))
             units.clear()
 
         for unit in archive_files.read(path):

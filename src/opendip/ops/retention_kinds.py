@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, Connection, Table, and_, delete, func, or_, select, tuple_, update
 
+from opendip.core import hour_counts
 from opendip.core.tables import audit_log, retention_floors
 from opendip.db.models import deliveries, journal, messages
 from opendip.delivery.attempts import MESSAGE, STATUS
@@ -132,6 +133,8 @@ class Messages:
         if not gone:
             return 0
         keys = [c.key for c in gone]
+        hour_counts.change(conn, keys, lambda found: found.clear())  # the dashboard's hourly counts let them go
+        hour_counts.drop_empty(conn, hour_counts.hour_of(cutoff))
         s = status_messages.c
         about = select(s.id).where(s.transaction_id.in_(keys))
         conn.execute(delete(delivery_attempts).where(_attempts_of(keys)))

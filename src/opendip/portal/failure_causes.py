@@ -20,6 +20,7 @@ from opendip.accounts.viewer import Viewer
 from opendip.core.journal import Inbound, Stage
 from opendip.db.models import deliveries, journal, messages
 from opendip.delivery.outbox import DeliveryState
+from opendip.portal import aggregates
 from opendip.portal.filters import NO_ANSWER, JournalFilter, MessageFilter, Window
 from opendip.portal.formatting import JOURNAL, MESSAGES, href
 from opendip.portal.predicates import (
@@ -70,6 +71,9 @@ def refused_at_inbound(conn: Connection, viewer: Viewer, window: Window) -> Char
 
 
 def _accepted(conn: Connection, viewer: Viewer, window: Window) -> int:
+    if aggregates.hourly(viewer, window.since, window.until) is not None:  # the hourly counts
+        by_interface = aggregates.interface_outcomes(conn, viewer, window.since, window.until)
+        return sum(counts.get(aggregates.ALL, 0) for counts in by_interface.values())
     where = message_conditions(viewer, MessageFilter(since=window.since, until=window.until))
     return int(conn.execute(select(func.count()).select_from(messages).where(*where)).scalar_one())
 

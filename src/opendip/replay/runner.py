@@ -23,7 +23,7 @@ from typing import Any
 import structlog
 from sqlalchemy import Connection, insert, select, update
 
-from opendip.core import journal
+from opendip.core import hour_counts, journal
 from opendip.core.loops import Loop
 from opendip.core.reads import read_engine
 from opendip.db.engine import Database
@@ -143,6 +143,7 @@ class RequeueRunner:
                 }
                 for r in rows
             ]
+            hour_counts.change(conn, {r["transaction_id"] for r in fresh}, lambda found: _add_pending(found, fresh))
             ids = conn.execute(insert(deliveries).returning(deliveries.c.id), fresh).scalars().all()
             what = "re-delivery with replayIndicator true"
         else:
@@ -201,3 +202,11 @@ class RequeueRunner:
             )
         self._settled_at.pop(job.id, None)
         log.info("requeue settled", requeue=job.id, status=progress.final_status, total=progress.total)
+
+
+def _add_pending(found: dict[str, hour_counts.Stored], fresh: list[dict[str, Any]]) -> None:
+    """The dashboard's hourly counts: each message gains a pending row to the recipient (ids not known yet)."""
+    for index, row in enumerate(fresh):
+        message = found.get(row["transaction_id"])
+        if message is not None:
+            message.rows[-1 - index] = [row["recipient_dip_id"], "pending", None]
