@@ -22,7 +22,7 @@ from opendip.core import hour_counts
 from opendip.core.tables import hour_counts as hour_counts_table
 from opendip.db.engine import Database
 from opendip.db.migrate import upgrade
-from opendip.db.models import deliveries
+from opendip.db.models import deliveries, messages
 from opendip.delivery.outbox import DeliveryState, Settled
 from opendip.delivery.repository import OUTBOX
 from opendip.messages.repository import store_batch
@@ -134,21 +134,27 @@ def ingest(db: Database, first: int, count: int, at: float, recipients: tuple[st
     return [row["transaction_id"] for row in message_rows]
 
 
-def lease(db: Database, owner: str, recipient: str) -> list[tuple[int, str]]:
-    """Every pending row of a recipient, leased to `owner` as a claim would: (id, transaction ID)."""
-    d = deliveries.c
+def lease(db: Database, owner: str, recipient: str) -> list[tuple[int, str, float | None]]:
+    """Every pending row of a recipient, leased to `owner` as a claim would: (id, transaction ID, received_at)."""
+    d, m = deliveries.c, messages.c
     with db.begin() as conn:
         rows = conn.execute(
-            select(d.id, d.transaction_id).where(d.recipient_dip_id == recipient, d.state == "pending").order_by(d.id)
+            select(d.id, d.transaction_id, m.received_at)
+            .join_from(deliveries, messages, m.transaction_id == d.transaction_id)
+            .where(d.recipient_dip_id == recipient, d.state == "pending")
+            .order_by(d.id)
         ).all()
         OUTBOX.lease(conn, [r[0] for r in rows], owner, 9e9)
-    return [(int(r[0]), str(r[1])) for r in rows]
+    return [(int(r[0]), str(r[1]), float(r[2])) for r in rows]
 
 
-def settle(db: Database, owner: str, outcomes: list[tuple[int, str, DeliveryState]]) -> None:
-    """The workers' settle step, as the message outbox writes it (lease-guarded), one transaction."""
+def settle(db: Database, owner: str, outcomes: list[tuple[int, str, float | None, DeliveryState]]) -> None:
+    """The workers' settle step, as the message outbox writes it (lease-guarded), one transaction.
+
+    A row without its transaction ID or received time has them read (both ways are the hub's)."""
     with db.begin(urgent=True) as conn:
-        OUTBOX.write(conn, [Settled(i, state, 1, 0.0, transaction_id=tx) for i, tx, state in outcomes], owner)
+        settled = [Settled(i, state, 1, 0.0, transaction_id=tx, received_at=at) for i, tx, at, state in outcomes]
+        OUTBOX.write(conn, settled, owner)
 
 
 def window(since: float | None, until: float | None) -> tuple[Bound | None, Bound | None]:
@@ -186,15 +192,15 @@ def test_ingest_settle_requeue_purge_keep_the_counts_exact(db: Database) -> None
 
     # R1: delivered; R2: some rejected, some retried (still pending), some exhausted; R3 waits
     r1 = lease(db, "w1", R1)
-    settle(db, "w1", [(i, tx, DeliveryState.DELIVERED) for i, tx in r1])
+    settle(db, "w1", [(i, tx, at, DeliveryState.DELIVERED) for i, tx, at in r1])
     r2 = lease(db, "w2", R2)
     states = [DeliveryState.REJECTED, DeliveryState.PENDING, DeliveryState.EXHAUSTED, DeliveryState.DELIVERED]
-    settle(db, "w2", [(i, tx, states[n % 4]) for n, (i, tx) in enumerate(r2)])
+    settle(db, "w2", [(i, tx, None, states[n % 4]) for n, (i, tx, _) in enumerate(r2)])  # received_at read
     assert_exact(db)
     # a row whose lease another worker took keeps that worker's result, and the counts follow the row
     r3 = lease(db, "w3", R3)
-    settle(db, "someone-else", [(i, tx, DeliveryState.UNKNOWN) for i, tx in r3[:5]])
-    settle(db, "w3", [(i, "", DeliveryState.UNKNOWN) for i, _ in r3[:3]])  # transaction IDs read by row
+    settle(db, "someone-else", [(i, tx, at, DeliveryState.UNKNOWN) for i, tx, at in r3[:5]])
+    settle(db, "w3", [(i, "", None, DeliveryState.UNKNOWN) for i, _, _ in r3[:3]])  # transaction IDs read by row
     assert_exact(db)
     assert_dashboard_as_counted_from_rows(db)
 
@@ -212,7 +218,7 @@ def test_concurrent_settles_of_one_message_lose_no_count(db: Database) -> None:
             start.wait(60)
             rows = leased[owner]
             for at in range(0, len(rows), 4):  # small batches, each its own transaction, racing the others'
-                settle(db, owner, [(i, tx, DeliveryState.DELIVERED) for i, tx in rows[at : at + 4]])
+                settle(db, owner, [(i, tx, t, DeliveryState.DELIVERED) for i, tx, t in rows[at : at + 4]])
         except BaseException as exc:
             errors.append(exc)
 

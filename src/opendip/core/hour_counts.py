@@ -133,35 +133,85 @@ def around(conn: Connection, transaction_ids: Collection[str], action: Callable[
     add(conn, delta)
 
 
-def settling(conn: Connection, changes: Mapping[int, tuple[str, str, str]]) -> Callable[[Collection[int] | None], None]:
-    """The settle step: outbox rows about to leave pending, id -> (new state, lease owner, transaction ID).
+Change = tuple[str, str, str, float | None]
+"""A row leaving pending: (new state, lease owner, transaction ID or "", its message's received_at or None)."""
+
+
+def settling(conn: Connection, changes: Mapping[int, Change]) -> Callable[[Collection[int] | None], None]:
+    """The settle step: outbox rows about to leave pending, by id (`Change`).
 
     Locks and reads their messages now, before the rows are written; the returned step adds the difference
     once they are, given the ids the settle statement changed (PostgreSQL: its RETURNING; a row whose lease
     another worker took keeps that worker's result) or None where the lease read here decides (SQLite, one
-    writer: nobody can take a lease between this read and the write).
+    writer: nobody can take a lease between this read and the write). The hot path of every delivery: the
+    difference is worked out row by row where a message has one row per recipient (no requeued copies).
     """
-    transaction_ids = {tx for _, _, tx in changes.values()}
-    if "" in transaction_ids:  # a caller that did not say: read them (a row's transaction never changes)
+    received = {tx: at for _, _, tx, at in changes.values()}
+    if "" in received or None in received.values():  # a caller that did not say: read them by row and message
         d = deliveries.c
         query = select(d.transaction_id).where(d.id.in_(list(changes)))
         transaction_ids = {str(tx) for tx in conn.execute(query).scalars()}
-    lock(conn, transaction_ids)
-    found = read(conn, transaction_ids)
-    delta: Counter[Key] = Counter()
-    for message in found.values():
-        delta.subtract(message.keys())
+        lock(conn, transaction_ids)
+        found = read(conn, transaction_ids)
+    else:  # the worker's rows say when their messages came: their outbox rows are all there is to read
+        lock(conn, received)
+        found = _outbox_rows(conn, received)  # type: ignore[arg-type]
 
     def settled(updated: Collection[int] | None) -> None:
+        delta: dict[Key, int] = {}
         for message in found.values():
-            for row_id, row in message.rows.items():
+            rows = message.rows
+            after: dict[int, str] = {}
+            for row_id, row in rows.items():
                 new = changes.get(row_id)
-                if new is not None and (row[2] == new[1] if updated is None else row_id in updated):
-                    row[1] = new[0]
-            delta.update(message.keys())
+                if new is None or new[0] == row[1]:
+                    continue
+                if row[2] == new[1] if updated is None else row_id in updated:
+                    after[row_id] = new[0]
+            if after:
+                _settled(delta, message, after)
         add(conn, delta)
 
     return settled
+
+
+def _settled(delta: dict[Key, int], message: Stored, after: dict[int, str]) -> None:
+    """Add what one message's counts become when these rows take these states."""
+    hour, interface, rows = message.hour, message.interface, message.rows
+    recipients = [row[0] for row in rows.values()]
+    if len(set(recipients)) < len(recipients):  # a requeued copy beside its original: count the message afresh
+        for key in message.keys():  # noqa: SIM118
+            delta[key] = delta.get(key, 0) - 1
+        for row_id, state in after.items():
+            rows[row_id][1] = state
+        for key in message.keys():  # noqa: SIM118
+            delta[key] = delta.get(key, 0) + 1
+        return
+    before_states = [row[1] for row in rows.values()]
+    for row_id, state in after.items():
+        row = rows[row_id]
+        recipient, old = row[0], row[1]
+        row[1] = state
+        for key, n in (((hour, interface, recipient, old), -1), ((hour, interface, recipient, state), 1)):
+            delta[key] = delta.get(key, 0) + n
+        if (old in FAILED_STATES) != (state in FAILED_STATES):
+            key = (hour, interface, recipient, FAILED)
+            delta[key] = delta.get(key, 0) + (1 if state in FAILED_STATES else -1)
+    was, now = _outcome(before_states), _outcome([row[1] for row in rows.values()])
+    if was != now:
+        for key, n in (((hour, interface, MESSAGE_LEVEL, was), -1), ((hour, interface, MESSAGE_LEVEL, now), 1)):
+            delta[key] = delta.get(key, 0) + n
+
+
+def _outcome(states: Iterable[str]) -> str:
+    """A message's outcome from its rows' states (it has some): failure before pending before success."""
+    pending = False
+    for state in states:
+        if state in FAILED_STATES:
+            return FAILURE
+        if state == PENDING:
+            pending = True
+    return PENDING if pending else SUCCESS
 
 
 def lock(conn: Connection, transaction_ids: Collection[str]) -> None:
@@ -196,6 +246,24 @@ def read(conn: Connection, transaction_ids: Collection[str]) -> dict[str, Stored
             message = found[tx] = Stored(hour_of(received_at), interface)
         if row_id is not None:
             message.rows[row_id] = [recipient, state, owner]
+    return found
+
+
+def _outbox_rows(conn: Connection, received: Mapping[str, float]) -> dict[str, Stored]:
+    """The messages' outbox rows by their transaction index, through the driver (the settle step's hot path)."""
+    columns = "transaction_id, interface_id, id, recipient_dip_id, state, lease_owner"
+    keys = list(received)
+    if conn.dialect.name == "postgresql":
+        rows = conn.exec_driver_sql(f"SELECT {columns} FROM deliveries WHERE transaction_id = ANY(%s)", (keys,))  # nosec B608
+    else:
+        marks = ", ".join("?" * len(keys))
+        rows = conn.exec_driver_sql(f"SELECT {columns} FROM deliveries WHERE transaction_id IN ({marks})", tuple(keys))  # nosec B608
+    found: dict[str, Stored] = {}
+    for tx, interface, row_id, recipient, state, owner in rows:
+        message = found.get(tx)
+        if message is None:
+            message = found[tx] = Stored(hour_of(received[tx]), interface)
+        message.rows[row_id] = [recipient, state, owner]
     return found
 
 

@@ -63,6 +63,8 @@ class Settled:
     attempt: dict[str, Any] | None = None
     transaction_id: str = ""
     """The row's message ("": not said, read by id where needed)."""
+    received_at: float | None = None
+    """When the hub took what the row carries (None: not said, read where needed)."""
 
 
 AfterSettle = Callable[[Collection[int] | None], None]

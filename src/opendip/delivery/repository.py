@@ -76,7 +76,7 @@ def _mark_failed(conn: Connection, ids: Sequence[int]) -> None:
 def _count_settling(conn: Connection, batches: Sequence[tuple[Sequence[Settled], str]]) -> AfterSettle | None:
     """The dashboard's hourly counts follow the rows leaving pending (core/hour_counts.py); a retry changes nothing."""
     changes = {
-        o.id: (str(o.state), owner, o.transaction_id)
+        o.id: (str(o.state), owner, o.transaction_id, o.received_at)
         for outcomes, owner in batches
         for o in outcomes
         if o.state != DeliveryState.PENDING

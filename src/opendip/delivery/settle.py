@@ -119,6 +119,7 @@ def settle_one(
             reason,
         ),
         transaction_id=row.transaction_id,
+        received_at=row.received_at,
     )
 
 

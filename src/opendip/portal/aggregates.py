@@ -8,6 +8,7 @@ deliveries count distinct messages, because the lists they open list messages.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Connection, distinct, func, select
@@ -57,22 +58,29 @@ def _add(found: Counts, counts: Counts) -> None:
 
 def interface_outcomes(conn: Connection, viewer: Viewer, since: Bound, until: Bound) -> Counts:
     """interface -> {"all": n, "success": n, "pending": n, "failure": n} for messages received in the window."""
+    return _counted(conn, viewer, since, until, _interface_outcomes, recipients=False)
+
+
+def _counted(
+    conn: Connection,
+    viewer: Viewer,
+    since: Bound | None,
+    until: Bound | None,
+    direct: Callable[[Connection, Viewer, Bound | None, Bound | None], Counts],
+    *,
+    recipients: bool,
+) -> Counts:
+    """`direct` counts from the rows; where the hourly counts serve the window, only its partial edge hours."""
     split = hourly(viewer, since, until)
     if split is None:
-        return _interface_outcomes(conn, viewer, since, until)
+        return direct(conn, viewer, since, until)
     edges, hours = split
     found: Counts = defaultdict(dict)
     for a, b in edges:
-        _add(found, _interface_outcomes(conn, viewer, a, b))
-    _add(found, _summed(hour_counts.sums(conn, hours, recipients=False)))
+        _add(found, direct(conn, viewer, a, b))
+    for key, series, n in hour_counts.sums(conn, hours, recipients=recipients):
+        found[key][series] = found[key].get(series, 0) + n
     return dict(found)
-
-
-def _summed(rows: list[tuple[str, str, int]]) -> Counts:
-    found: Counts = defaultdict(dict)
-    for key, series, n in rows:
-        found[key][series] = n
-    return found
 
 
 def _interface_outcomes(conn: Connection, viewer: Viewer, since: Bound | None, until: Bound | None) -> Counts:
@@ -90,15 +98,7 @@ def _interface_outcomes(conn: Connection, viewer: Viewer, since: Bound | None, u
 
 def recipient_states(conn: Connection, viewer: Viewer, since: Bound | None, until: Bound | None) -> Counts:
     """recipient -> {state: messages, "all": n, "failed": n} over deliveries of messages received in the window."""
-    split = hourly(viewer, since, until)
-    if split is None:
-        return _recipient_states(conn, viewer, since, until)
-    edges, hours = split
-    found: Counts = defaultdict(dict)
-    for a, b in edges:
-        _add(found, _recipient_states(conn, viewer, a, b))
-    _add(found, _summed(hour_counts.sums(conn, hours, recipients=True)))
-    return dict(found)
+    return _counted(conn, viewer, since, until, _recipient_states, recipients=True)
 
 
 def _recipient_states(conn: Connection, viewer: Viewer, since: Bound | None, until: Bound | None) -> Counts:
