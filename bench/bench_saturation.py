@@ -12,6 +12,12 @@ second; accepted->delivered latency is receiver arrival minus the client's read
 of the 201 (bench/endtoend.py).
 
     python bench/bench_saturation.py [--duration 30] [--databases sqlite,postgresql] [--append]
+                                     [--layout all|split] [--rates 500,1000,2000] [--no-honour]
+
+`--layout split` runs the API (`opendip up --role api`) and the delivery worker (`--role worker`) as two
+processes on the one store instead of one process with both (hub CPU then counts both). The closed-loop
+step runs twice: senders pushing flat out (a 503 answered, the next request sent at once), then senders
+that wait the Retry-After they were given, as a well-behaved client does (`--no-honour` skips that step).
 
 With --append the table replaces this section of bench/RESULTS.md.
 """
@@ -23,12 +29,14 @@ import os
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from common import BENCH_DIR, database, postgres_available
 from endtoend import EndToEnd, run_end_to_end
-from harness import LoadSpec, Timing, ceiling, hub, receiver, register_cast, run_load
+from harness import Endpoint, LoadSpec, Timing, ceiling, hub, receiver, register_cast, run_load, worker
 from report import ms
 
 BATCH = 50
@@ -49,6 +57,7 @@ class Step:
 @dataclass
 class StoreRun:
     kind: str
+    layout: str = "all"
     ceiling_per_s: float = 0.0
     steps: list[Step] = field(default_factory=list)
 
@@ -91,9 +100,22 @@ def wait_drained(probe: BacklogProbe, limit: float) -> None:
         time.sleep(0.5)
 
 
-def run_store(kind: str, work: Path, duration: float, rates: list[float], drain: float) -> StoreRun:
+@contextmanager
+def hub_layout(layout: str, data_dir: Path, url: str, logs: Path) -> Iterator[Endpoint]:
+    """One `opendip up` with both roles, or an API process and a worker process (CPU counted over both)."""
+    if layout == "all":
+        with hub(data_dir, url, "all", logs) as endpoint:
+            yield endpoint
+        return
+    with hub(data_dir, url, "api", logs) as api, worker(data_dir, url, logs) as worker_pid:
+        yield Endpoint(api.base, (*api.pids, worker_pid))
+
+
+def run_store(
+    kind: str, work: Path, duration: float, rates: list[float], drain: float, layout: str = "all", honour: bool = True
+) -> StoreRun:
     logs = work / "logs"
-    run = StoreRun(kind)
+    run = StoreRun(kind, layout)
     timing = Timing(duration, 2.0)
     with database(kind, work, "ceiling") as ceiling_url, database(kind, work, "cast") as cast_url:
         credentials = register_cast(work / kind / "cast", cast_url, None)
@@ -103,9 +125,12 @@ def run_store(kind: str, work: Path, duration: float, rates: list[float], drain:
             print(f"{kind}: ceiling {run.ceiling_per_s:,.0f} msg/s", flush=True)
     with database(kind, work, "e2e") as url, receiver(logs) as rx:
         credentials = register_cast(work / kind / "e2e", url, rx)
-        with hub(work / kind / "e2e", url, "all", logs) as endpoint:
+        with hub_layout(layout, work / kind / "e2e", url, logs) as endpoint:
             specs = [(f"paced {r:,.0f} msg/s", r, LoadSpec(f"p{r:.0f}", BATCH, rate=r / BATCH)) for r in rates]
             specs.append((f"{SATURATION} in flight", None, LoadSpec("sat", BATCH, SATURATION)))
+            if honour:
+                spec = LoadSpec("sat-honour", BATCH, SATURATION, honour_retry_after=True)
+                specs.append((f"{SATURATION} in flight, Retry-After honoured", None, spec))
             for label, offered, spec in specs:
                 with BacklogProbe(url) as probe:
                     wait_drained(probe, drain)
@@ -121,7 +146,7 @@ def run_store(kind: str, work: Path, duration: float, rates: list[float], drain:
                     result.load.statuses.get("503", 0),
                 )
                 run.steps.append(step)
-                print(f"{kind}: {label}: {describe(step, run.ceiling_per_s)}", flush=True)
+                print(f"{kind} ({layout}): {label}: {describe(step, run.ceiling_per_s)}", flush=True)
     return run
 
 
@@ -130,6 +155,7 @@ def describe(step: Step, ceiling_per_s: float) -> str:
     return (
         f"accepted {r.load.messages_per_s:,.0f} msg/s, delivered {r.delivered_per_s:,.0f} msg/s "
         f"({r.delivered_per_s / ceiling_per_s:.0%} of the ceiling), 503 {step.refused}, "
+        f"hub CPU {r.load.server_cores or 0:.2f} cores, machine {r.load.busy_cores or 0:.2f}, "
         f"backlog max {step.backlog_max:,}, p50/p99 {ms(r.p(0.5))}/{ms(r.p(0.99))} ms"
     )
 
@@ -140,23 +166,24 @@ def render(runs: list[StoreRun], started: str, load_start: str, load_end: str, d
         "",
         f"Run {started} UTC, {duration:g} s measured per step (after 2 s unmeasured), batches of {BATCH}; load "
         f"average {load_start} at the start and {load_end} at the end (2 cores shared with other sessions' work). "
-        "`opendip up` role all with the shipped defaults, webhooks on bench/receiver.py; the ceiling "
+        "`opendip up` with the shipped defaults (layout all: one process with both roles; split: `--role api` "
+        "and `--role worker` processes), webhooks on bench/receiver.py; the ceiling "
         "(bench/ceiling.py, 16 in flight) is measured in the same run on the same store.",
         "",
-        "| DB | offered | accepted msg/s | accepted / ceiling | delivered msg/s (SUP) | delivered / ceiling "
+        "| DB | layout | offered | accepted msg/s | accepted / ceiling | delivered msg/s (SUP) | delivered / ceiling "
         "| deliveries/s (both recipients) | answered 503 | backlog max / at end (pending deliveries) "
         "| accepted->delivered p50 / p99 ms | hub CPU cores |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for run in runs:
         lines.append(
-            f"| {run.kind} | ceiling, {SATURATION} in flight | {run.ceiling_per_s:,.0f} | 1.00 | | | | | | | |"
+            f"| {run.kind} | | ceiling, {SATURATION} in flight | {run.ceiling_per_s:,.0f} | 1.00 | | | | | | | |"
         )
         for step in run.steps:
             r = step.result
             cores = r.load.server_cores
             lines.append(
-                f"| {run.kind} | {step.label} | {r.load.messages_per_s:,.0f} "
+                f"| {run.kind} | {run.layout} | {step.label} | {r.load.messages_per_s:,.0f} "
                 f"| {r.load.messages_per_s / run.ceiling_per_s:.2f} | {r.delivered_per_s:,.0f} "
                 f"| {r.delivered_per_s / run.ceiling_per_s:.2f} | {r.deliveries_per_s:,.0f} | {step.refused} "
                 f"| {step.backlog_max:,} / {step.backlog_end:,} | {ms(r.p(0.5))} / {ms(r.p(0.99))} "
@@ -168,7 +195,8 @@ def render(runs: list[StoreRun], started: str, load_start: str, load_end: str, d
         "to LDSO, so the hub makes twice as many deliveries.",
         "- Back-pressure (OPENDIP_BACKPRESSURE_*, README) answers 503 MSG5003 with Retry-After once a "
         "sender's undelivered backlog passes its limit or its oldest undelivered message waits 15 s; the load "
-        "generator does not retry, so 503s are offered load the hub refused.",
+        "generator does not retry, so 503s are offered load the hub refused (in the step marked Retry-After "
+        "honoured, a refused sender waits what the answer says before sending again).",
     ]
     return "\n".join(lines) + "\n"
 
@@ -190,6 +218,8 @@ def main() -> None:
     parser.add_argument("--drain", type=float, default=120.0)
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--append", action="store_true", help="write the table into bench/RESULTS.md")
+    parser.add_argument("--layout", choices=("all", "split"), default="all", help="one process, or API + worker")
+    parser.add_argument("--no-honour", action="store_true", help="skip the step whose senders honour Retry-After")
     args = parser.parse_args()
     started = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
     load_start = " ".join(f"{x:.2f}" for x in os.getloadavg())
@@ -202,7 +232,7 @@ def main() -> None:
                 print("PostgreSQL did not answer: skipped", flush=True)
                 continue
             rates = [float(r) for r in args.rates.split(",") if r]
-            runs.append(run_store(kind, work, args.duration, rates, args.drain))
+            runs.append(run_store(kind, work, args.duration, rates, args.drain, args.layout, not args.no_honour))
     load_end = " ".join(f"{x:.2f}" for x in os.getloadavg())
     section = render(runs, started, load_start, load_end, args.duration)
     print(section)

@@ -54,6 +54,7 @@ class LoadSpec:
     processes: int = 1
     rate: float = 0.0  # requests/s over all processes (paced); 0 = saturation
     presign: bool = False
+    honour_retry_after: bool = False  # a sender answered 429/503 waits Retry-After before its next send
 
 
 @dataclass
@@ -216,6 +217,8 @@ def run_load(
             args += ["--concurrency", str(max(1, spec.concurrency // spec.processes))]
         if spec.presign:
             args += ["--presign", "100000"]
+        if spec.honour_retry_after:
+            args.append("--honour-retry-after")
         if answers_dir is not None:
             args += ["--answers-out", str(answers_dir / f"answers-{spec.name}-{index}.json")]
         processes.append(subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE))

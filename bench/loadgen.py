@@ -52,6 +52,8 @@ class Load:
         self.in_flight = 0
         self.skipped = 0
         self.pool: list[tuple[bytes, dict[str, str]]] = []
+        self.honour_retry_after: bool = args.honour_retry_after
+        self.waited = 0.0  # seconds this process's senders waited on Retry-After (honour_retry_after)
 
     def signed(self) -> tuple[bytes, dict[str, str]]:
         body = self.factory.body(self.batch)
@@ -71,12 +73,13 @@ class Load:
         sent = time.time()
         if scheduled is not None and self.measure_from <= scheduled < self.measure_to:
             self.lags.append(sent - scheduled)
-        status, answer = "error", b""
+        status, answer, retry_after = "error", b"", ""
         self.in_flight += 1
         try:
             async with session.post(self.url, data=body, headers=headers) as response:
                 answer = await response.read()
                 status = str(response.status)
+                retry_after = response.headers.get("Retry-After", "")
         except (aiohttp.ClientError, TimeoutError) as exc:
             status = type(exc).__name__
         finally:
@@ -89,6 +92,10 @@ class Load:
             self.statuses[status] += 1
         if self.measure_from <= sent < self.measure_to:
             self.histogram[bucket_of(done - sent)] += 1
+        if self.honour_retry_after and status in ("429", "503") and retry_after.isdigit():
+            pause = min(float(retry_after), max(0.0, self.measure_to - done))  # as a well-behaved sender does
+            self.waited += pause
+            await asyncio.sleep(pause)
 
     def _accepted(self, status: str, answer: bytes, done: float) -> int:
         if status not in ("201", "207"):
@@ -155,6 +162,7 @@ class Load:
             "skipped": self.skipped,
             "presigned": presigned,
             "presigned_left": len(self.pool),
+            "retry_after_waited_s": round(self.waited, 1),
         }
 
     async def _cpu_in_window(self) -> float:
@@ -175,6 +183,9 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds first")
     parser.add_argument("--start-at", type=float, default=0.0, help="epoch seconds shared by processes")
     parser.add_argument("--presign", type=int, default=0, help="sign up to N requests before start-at")
+    parser.add_argument(
+        "--honour-retry-after", action="store_true", help="a sender answered 429/503 waits its Retry-After"
+    )
     parser.add_argument("--answers-out", help="write {transactionID: answer time} of accepted messages")
     args = parser.parse_args()
     result = uvloop.run(Load(args).run(args))
