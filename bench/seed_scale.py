@@ -144,7 +144,14 @@ def statements(pg: bool) -> list[str]:
         f"UNION ALL SELECT {x['transaction']}, 'Outbound', {status}, {x['distributor']}, {x['received']} + 0.05, 40.0 "
         f"FROM {source} WHERE n >= {PENDING_NEWEST} AND n % 2 = 0"
     )
-    return [messages, deliveries, journal]
+    day = f"CAST(floor({x['received']} / 86400) AS INTEGER)" if pg else f"CAST({x['received']} / 86400 AS INTEGER)"
+    keys = [  # each message's keys, as ingest writes them (migration 0021)
+        f"{prefix}INSERT INTO message_keys (transaction_id, received_day) "
+        f"SELECT {x['transaction']}, {day} FROM {source}",
+        f"{prefix}INSERT INTO sender_references (sender_dip_id, sender_unique_reference, transaction_id) "
+        f"SELECT {x['sender']}, {x['reference']}, {x['transaction']} FROM {source}",
+    ]
+    return [messages, *keys, deliveries, journal]
 
 
 def _pg_bind(sql: str, params: dict[str, Any]) -> str:

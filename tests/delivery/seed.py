@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Row, Table, select, update
 
 from opendip.db import models
 from opendip.db.engine import Database
+from opendip.messages.repository import store_keys
 from opendip.status.tables import status_deliveries, status_messages, status_webhooks
 
 # models exposes `Model.__table__`, typed as a FromClause; inserts want the Table.
@@ -142,6 +143,7 @@ def add_messages(
             }
         )
     with db.begin() as conn:
+        assert store_keys(conn, [dict(row) for row in message_rows]), "a reference was taken"  # as ingest does
         conn.execute(messages.insert(), message_rows)
         conn.execute(deliveries.insert(), delivery_rows)
     return [row["transaction_id"] for row in message_rows]

@@ -48,9 +48,12 @@ def age(hub: HubProcess, transactions: list[str], days: float) -> None:
 
 
 def stored(hub: HubProcess, transactions: list[str]) -> set[str]:
+    """The messages stored, once it is seen that their keys (migration 0021) are stored with them, no more."""
     with hub.db.engine.connect() as conn:
-        rows = conn.execute(text("SELECT transaction_id FROM messages")).scalars()
-        return set(rows) & set(transactions)
+        rows = set(conn.execute(text("SELECT transaction_id FROM messages")).scalars())
+        for table in ("message_keys", "sender_references"):
+            assert set(conn.execute(text(f"SELECT transaction_id FROM {table}")).scalars()) == rows, table
+        return rows & set(transactions)
 
 
 def metric(base_url: str, line_start: str) -> float | None:

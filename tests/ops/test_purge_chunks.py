@@ -18,7 +18,7 @@ from sqlalchemy import func, insert, select, update
 from opendip.config import Settings
 from opendip.db.engine import Database
 from opendip.db.migrate import upgrade
-from opendip.db.models import deliveries, journal, messages
+from opendip.db.models import deliveries, journal, message_keys, messages, sender_references
 from opendip.ops.retention import RetentionService
 from opendip.ops.retention_kinds import KINDS
 from opendip.status.tables import status_alerts, status_deliveries, status_messages
@@ -44,8 +44,12 @@ def service(db: Database, tmp_path: Path, batch: int) -> RetentionService:
 
 
 def stored(db: Database) -> set[str]:
+    """The stored messages, once it is seen that their keys (and only theirs) are stored too."""
     with db.engine.connect() as conn:
-        return set(conn.execute(select(messages.c.transaction_id)).scalars())
+        found = set(conn.execute(select(messages.c.transaction_id)).scalars())
+        assert set(conn.execute(select(message_keys.c.transaction_id)).scalars()) == found
+        assert set(conn.execute(select(sender_references.c.transaction_id)).scalars()) == found
+    return found
 
 
 def archived(settings_dir: Path, files: list[str]) -> set[str]:

@@ -142,6 +142,35 @@ class Message(Base):
     stored message."""
 
 
+class MessageKey(Base):
+    """A stored message's transaction ID and the UTC day it was received (epoch seconds // 86400).
+
+    Written with the message in the ingest transaction and purged with it. The primary key is the
+    store's one guard against a repeated transaction ID, and the day tells a lookup by transaction ID
+    which day partition of `messages` holds it (PostgreSQL partitions messages by day, where a unique
+    key must include the day: this small unpartitioned table keeps it whole).
+    """
+
+    __tablename__ = "message_keys"
+
+    transaction_id: Mapped[str] = mapped_column(String(65), primary_key=True)
+    received_day: Mapped[int] = mapped_column(Integer)
+
+
+class SenderReference(Base):
+    """A sender's senderUniqueReference, taken by the message stored with it (MSG1006 when repeated).
+
+    Ingest inserts these first (ON CONFLICT DO NOTHING: the count written tells of a repeat), so two
+    concurrent sends of one reference race on this one primary key; purged with the message.
+    """
+
+    __tablename__ = "sender_references"
+
+    sender_dip_id: Mapped[str] = mapped_column(String(10), primary_key=True)
+    sender_unique_reference: Mapped[str] = mapped_column(String(200), primary_key=True)
+    transaction_id: Mapped[str] = mapped_column(String(65))
+
+
 class OutboxRow:
     """What every outbox row carries: its state, attempts, schedule, lease and last answer.
 
@@ -240,3 +269,5 @@ webhooks = cast(Table, Webhook.__table__)
 messages = cast(Table, Message.__table__)
 deliveries = cast(Table, Delivery.__table__)
 journal = cast(Table, JournalEntry.__table__)
+message_keys = cast(Table, MessageKey.__table__)
+sender_references = cast(Table, SenderReference.__table__)

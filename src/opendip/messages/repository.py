@@ -9,10 +9,17 @@ from sqlalchemy import Connection, select
 
 from opendip.core import hour_counts, journal
 from opendip.db.bulk import BulkInsert
-from opendip.db.models import deliveries, messages
+from opendip.db.models import deliveries, message_keys, messages, sender_references
 
 # A repeated (sender, senderUniqueReference) is skipped by the insert itself; the count written tells.
-_MESSAGES = BulkInsert(messages, on_conflict_do_nothing=("sender_dip_id", "sender_unique_reference"))
+_REFERENCES = BulkInsert(
+    sender_references,
+    columns=("sender_dip_id", "sender_unique_reference", "transaction_id"),
+    on_conflict_do_nothing=("sender_dip_id", "sender_unique_reference"),
+)
+_KEYS = BulkInsert(message_keys, columns=("transaction_id", "received_day"))
+_MESSAGES = BulkInsert(messages)
+DAY = 86400
 OUTBOX_COLUMNS = (
     "transaction_id",
     "recipient_dip_id",
@@ -37,9 +44,9 @@ def existing_references(conn: Connection, sender: str, references: Iterable[str]
     if not refs:
         return set()
     rows = conn.execute(
-        select(messages.c.sender_unique_reference)
-        .where(messages.c.sender_dip_id == sender)
-        .where(messages.c.sender_unique_reference.in_(refs))
+        select(sender_references.c.sender_unique_reference)
+        .where(sender_references.c.sender_dip_id == sender)
+        .where(sender_references.c.sender_unique_reference.in_(refs))
     )
     return {r[0] for r in rows}
 
@@ -52,11 +59,25 @@ def store_batch(
 ) -> None:
     """Messages, their outbox rows, journal entries and hourly counts: all or nothing, in the caller's transaction.
 
-    Raises ReferenceTaken, before writing anything else, when a message's reference was
-    already stored (or repeated within the batch); the caller rolls back and sorts the batch out.
+    Each message's keys go first (`store_keys`): its reference, and its transaction ID with its day.
+    Raises ReferenceTaken, before writing anything else, when a message's
+    reference was already stored (or repeated within the batch); the caller rolls back and sorts the
+    batch out.
     """
-    if _MESSAGES.run(conn, message_rows) != len(message_rows):
+    if not store_keys(conn, message_rows):
         raise ReferenceTaken
+    _MESSAGES.run(conn, message_rows)
     _DELIVERIES.run(conn, delivery_rows)
     journal.record(conn, journal_rows)
     hour_counts.stored(conn, message_rows, delivery_rows)
+
+
+def store_keys(conn: Connection, message_rows: list[dict[str, Any]]) -> bool:
+    """Each message's reference and transaction ID with its day; False (nothing more written) when a
+    reference was already taken. The rows gain `received_day`; the key tables pick their columns from them."""
+    for row in message_rows:
+        row["received_day"] = int(row["received_at"] // DAY)
+    if _REFERENCES.run(conn, message_rows) != len(message_rows):
+        return False
+    _KEYS.run(conn, message_rows)
+    return True

@@ -32,6 +32,7 @@ from opendip.core.reads import read_engine
 from opendip.core.tables import retention_archives
 from opendip.db import journal_days
 from opendip.db.engine import Database
+from opendip.db.models import message_keys, sender_references
 from opendip.ops import archive_files
 from opendip.ops.archive_files import ArchiveManifest, ArchiveWriter
 from opendip.ops.retention_days import DayRetention
@@ -284,4 +285,11 @@ def _insert_missing(conn: Connection, table: str, rows: list[dict[str, Any]]) ->
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     target = TABLES[table]
     statement = dialect.insert(target).on_conflict_do_nothing().returning(target.c.id)
-    return len(conn.execute(statement, rows).all())
+    ids = {row[0] for row in conn.execute(statement, rows).all()}
+    if table == "messages" and ids:  # a message put back takes its keys back
+        put = [row for row in rows if row["id"] in ids]
+        keys = [{"transaction_id": r["transaction_id"], "received_day": int(r["received_at"] // DAY)} for r in put]
+        refs = [{k: r[k] for k in ("sender_dip_id", "sender_unique_reference", "transaction_id")} for r in put]
+        conn.execute(dialect.insert(message_keys).on_conflict_do_nothing(), keys)
+        conn.execute(dialect.insert(sender_references).on_conflict_do_nothing(), refs)
+    return len(ids)

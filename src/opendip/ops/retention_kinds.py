@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, Connection, Table, and_, delete, func, or_
 
 from opendip.core import hour_counts
 from opendip.core.tables import audit_log, retention_floors
-from opendip.db.models import deliveries, journal, messages
+from opendip.db.models import deliveries, journal, message_keys, messages, sender_references
 from opendip.delivery.attempts import MESSAGE, STATUS
 from opendip.delivery.tables import delivery_attempts
 from opendip.status.tables import status_alerts, status_deliveries, status_message_keys, status_messages
@@ -142,7 +142,22 @@ class Messages:
         conn.execute(delete(status_messages).where(s.transaction_id.in_(keys)))
         conn.execute(delete(status_message_keys).where(status_message_keys.c.transaction_id.in_(keys)))
         conn.execute(delete(deliveries).where(deliveries.c.transaction_id.in_(keys)))
+        drop_keys(conn, keys)
         return int(conn.execute(delete(messages).where(*_id_range(messages, [c.id for c in gone]))).rowcount)
+
+
+def drop_keys(conn: Connection, keys: Sequence[str]) -> None:
+    """The messages' keys go with them: their references may be used again, as when the row held them."""
+    r = sender_references.c
+    conn.execute(delete(sender_references).where(r.transaction_id.in_(keys), _references_of(keys)))
+    conn.execute(delete(message_keys).where(message_keys.c.transaction_id.in_(keys)))
+
+
+def _references_of(keys: Sequence[str]) -> ColumnElement[bool]:
+    """The references of these messages by primary key (sender, reference): no index on transaction_id."""
+    r, m = sender_references.c, messages.c
+    taken = select(m.sender_dip_id, m.sender_unique_reference).where(m.transaction_id.in_(keys))
+    return tuple_(r.sender_dip_id, r.sender_unique_reference).in_(taken)
 
 
 def _attempts_of(keys: Sequence[str]) -> ColumnElement[bool]:
