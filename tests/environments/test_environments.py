@@ -169,6 +169,7 @@ def test_reset_wipes_one_environments_messages_and_keeps_its_participants(site: 
     assert out["environment"] == "SIT" and out["removed"]["messages"] >= 1
     assert ("SIT", "reset") in {(e["environment"], e["kind"]) for e in site.cli("env", "log", "SIT")}
     assert site.count("SIT", "messages") == 0 and site.count("SIT", "journal") == 0
+    assert site.count("SIT", "message_keys") == 0 and site.count("SIT", "sender_references") == 0
     assert site.count("SIT", "participants") == 3
     assert site.count("DEV", "messages") == dev_before
     again = site.send("SIT", n=4)  # its participants still send and receive
