@@ -145,7 +145,7 @@ def statements(pg: bool) -> list[str]:
         f"FROM {source} WHERE n >= {PENDING_NEWEST} AND n % 2 = 0"
     )
     day = f"CAST(floor({x['received']} / 86400) AS INTEGER)" if pg else f"CAST({x['received']} / 86400 AS INTEGER)"
-    keys = [  # each message's keys, as ingest writes them (migration 0021)
+    keys = [  # each message's keys, as ingest writes them (migration 0022)
         f"{prefix}INSERT INTO message_keys (transaction_id, received_day) "
         f"SELECT {x['transaction']}, {day} FROM {source}",
         f"{prefix}INSERT INTO sender_references (sender_dip_id, sender_unique_reference, transaction_id) "

@@ -1,4 +1,4 @@
-"""The message key tables (migration 0021) over real sockets, on SQLite and PostgreSQL: every stored message has
+"""The message key tables (migration 0022) over real sockets, on SQLite and PostgreSQL: every stored message has
 its transaction ID with its day (`message_keys`) and its reference (`sender_references`), written in the
 ingest transaction; a repeated reference is found there (MSG1006), also when sends of one reference race."""
 

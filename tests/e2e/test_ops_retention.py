@@ -48,7 +48,7 @@ def age(hub: HubProcess, transactions: list[str], days: float) -> None:
 
 
 def stored(hub: HubProcess, transactions: list[str]) -> set[str]:
-    """The messages stored, once it is seen that their keys (migration 0021) are stored with them, no more."""
+    """The messages stored, once it is seen that their keys (migration 0022) are stored with them, no more."""
     with hub.db.engine.connect() as conn:
         rows = set(conn.execute(text("SELECT transaction_id FROM messages")).scalars())
         for table in ("message_keys", "sender_references"):

@@ -23,7 +23,7 @@ MESSAGE_TABLES = (
     "deliveries",
     "journal",
     "messages",
-    "message_keys",  # a message's keys (migration 0021): its references may be sent again after a reset
+    "message_keys",  # a message's keys (migration 0022): its references may be sent again after a reset
     "sender_references",
 )
 

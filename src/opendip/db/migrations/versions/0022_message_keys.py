@@ -12,8 +12,8 @@ is partitioned by day on PostgreSQL (a unique key there must include the day),
 and tell a lookup by transaction ID which day holds it. Filled here from the
 stored messages, in one pass each.
 
-Revision ID: 0021
-Revises: 0020
+Revision ID: 0022
+Revises: 0021
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0021"
-down_revision = "0020"
+revision = "0022"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 
