@@ -94,7 +94,9 @@ def assert_exact(db: Database) -> None:
     assert table == by_hand(db)
 
 
-def ingest(db: Database, first: int, count: int, at: float, recipients: tuple[str, ...], interface: str) -> list[str]:
+def ingest(
+    db: Database, first: int, count: int, at: float, recipients: tuple[str, ...], interface: str, body: bytes = b"{}"
+) -> list[str]:
     """Messages through ingest's own store (messages/repository.py), each to `recipients`, one a second."""
     message_rows, delivery_rows = [], []
     for n in range(first, first + count):
@@ -111,7 +113,7 @@ def ingest(db: Database, first: int, count: int, at: float, recipients: tuple[st
                 "environment_tag": "PROD",
                 "content_hash": f"{n:064d}",
                 "received_at": at + n - first,
-                "payload": b"{}",
+                "payload": body,
             }
         )
         for recipient in recipients:
