@@ -183,6 +183,14 @@ def assert_dashboard_as_counted_from_rows(db: Database) -> None:
                 since,
                 until,
             )
+            failed = {"rejected", "exhausted", "unknown"}
+            summed = {
+                r: {s: n for s, n in by_state.items() if s in failed}
+                for r, by_state in aggregates.recipient_failures(conn, ADMIN, a, b).items()
+            }
+            assert {r: by_state for r, by_state in summed.items() if by_state} == aggregates._recipient_failures(
+                conn, ADMIN, a, b
+            )
 
 
 def test_ingest_settle_requeue_purge_keep_the_counts_exact(db: Database) -> None:

@@ -118,6 +118,24 @@ def _recipient_states(conn: Connection, viewer: Viewer, since: Bound | None, unt
     return dict(found)
 
 
+def recipient_failures(conn: Connection, viewer: Viewer, since: Bound | None, until: Bound | None) -> Counts:
+    """recipient -> {failed state: messages} (and, where whole hours are summed, the recipients' other series)."""
+    return _counted(conn, viewer, since, until, _recipient_failures, recipients=True)
+
+
+def _recipient_failures(conn: Connection, viewer: Viewer, since: Bound | None, until: Bound | None) -> Counts:
+    """The window's messages marked failed (`failed_at`, ix_messages_failed) first, then their failed rows: not
+    every failed row the store ever held."""
+    joined = deliveries.join(messages, d.transaction_id == m.transaction_id)
+    where = [sees_delivery(viewer, deliveries), m.failed_at.is_not(None), *in_range(m.received_at, since, until)]
+    where.append(d.state.in_([s.value for s in FAILED_STATES]))
+    query = select(d.recipient_dip_id, d.state, func.count(distinct(d.transaction_id))).select_from(joined)
+    found: Counts = defaultdict(dict)
+    for recipient, state, count in conn.execute(query.where(*where).group_by(d.recipient_dip_id, d.state)):
+        found[recipient][state] = int(count)
+    return dict(found)
+
+
 def stage_statuses(conn: Connection, viewer: Viewer, since: Bound, until: Bound) -> list[tuple[str, str, int]]:
     """(stage, status, journal entries) for entries written in the window."""
     where = journal_conditions(viewer, JournalFilter(since=since, until=until))

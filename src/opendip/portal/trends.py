@@ -22,7 +22,7 @@ from opendip.db.models import deliveries, messages
 from opendip.portal import aggregates
 from opendip.portal.filters import FAILED_STATES, MessageFilter, Window
 from opendip.portal.formatting import MESSAGES, href
-from opendip.portal.predicates import in_range, message_conditions, sees_delivery
+from opendip.portal.predicates import message_conditions, sees_delivery
 from opendip.portal.query import Bound, iso_second
 
 m, d = messages.c, deliveries.c
@@ -108,17 +108,9 @@ def over_time(conn: Connection, viewer: Viewer, window: Window, by: str, title: 
 
 def failures(conn: Connection, viewer: Viewer, window: Window) -> Chart:
     """Messages with a failed delivery in the window, by recipient and cause (rejected, exhausted, unknown)."""
-    if aggregates.hourly(viewer, window.since, window.until) is not None:  # the recipients' hourly counts
-        counts = aggregates.recipient_states(conn, viewer, window.since, window.until)
-        causes = [s.value for s in FAILED_STATES]
-        rows = [(r, s, n) for r, by_state in counts.items() for s in causes if (n := by_state.get(s, 0))]
-    else:
-        joined = deliveries.join(messages, d.transaction_id == m.transaction_id)
-        where = [sees_delivery(viewer, deliveries), *in_range(m.received_at, window.since, window.until)]
-        where.append(d.state.in_([s.value for s in FAILED_STATES]))
-        query = select(d.recipient_dip_id, d.state, func.count(distinct(d.transaction_id))).select_from(joined)
-        found = conn.execute(query.where(*where).group_by(d.recipient_dip_id, d.state))
-        rows = [(r, s, int(n)) for r, s, n in found]
+    counts = aggregates.recipient_failures(conn, viewer, window.since, window.until)
+    causes = [s.value for s in FAILED_STATES]
+    rows = [(r, s, n) for r, by_state in counts.items() for s in causes if (n := by_state.get(s, 0))]
     colours = {s.value: PALETTE[(i + 4) % len(PALETTE)] for i, s in enumerate(FAILED_STATES)}
     chart = Chart("Failed deliveries by recipient and cause", legend=list(colours.items()))
     params = window.params()
