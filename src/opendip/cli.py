@@ -127,13 +127,16 @@ def up(
     ] = None,
 ) -> None:
     """Run the hub: API and delivery workers in one process, or one role per process on PostgreSQL."""
-    import uvicorn
-    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+    from opendip.core.startup import collection_paused
 
-    from opendip.app import create_app
-    from opendip.core.serving import guarded
-    from opendip.ops.logging import configure_logging
-    from opendip.ops.memtrace import start_from_env
+    with collection_paused(freeze=True):  # the application's modules, for the life of the process
+        import uvicorn
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+        from opendip.app import create_app
+        from opendip.core.serving import guarded
+        from opendip.ops.logging import configure_logging
+        from opendip.ops.memtrace import start_from_env
 
     start_from_env()  # opt-in tracemalloc snapshots (OPENDIP_TRACEMALLOC_DIR), an operator's tool
     settings = settings_for(data_dir).model_copy(update={"listen": (host, port)})

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import holidays
+if TYPE_CHECKING:
+    import holidays
 
 LONDON = ZoneInfo("Europe/London")
 CALENDAR_NAME = "England and Wales"
@@ -33,9 +35,17 @@ class ClosedDay:
 class WorkingCalendar:
     """England and Wales working days; bank holidays loaded a year at a time as they are needed."""
 
-    _holidays: holidays.HolidayBase = field(
-        default_factory=lambda: holidays.country_holidays("GB", subdiv="ENG", years=())
-    )
+    _table: holidays.HolidayBase | None = field(default=None, repr=False)
+
+    @property
+    def _holidays(self) -> holidays.HolidayBase:
+        """The bank holidays, made on first use: the package and its table cost a hub start 0.2 s of CPU,
+        and most starts never count a working day."""
+        if self._table is None:
+            import holidays
+
+            self._table = holidays.country_holidays("GB", subdiv="ENG", years=())
+        return self._table
 
     def closed_because(self, day: dt.date) -> str | None:
         """Why `day` is not a working day, or None when it is one."""
