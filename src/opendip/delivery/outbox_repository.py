@@ -104,17 +104,19 @@ class OutboxRepository:
         )
 
     def claim(
-        self, limits: Iterable[tuple[GroupKey, int]], owner: str, lease_seconds: float
+        self, limits: Iterable[tuple[GroupKey, int]], owner: str, lease_seconds: float, *, now: float | None = None
     ) -> dict[GroupKey, list[Any]]:
-        """Lease up to `limit` due rows per group, oldest first, in one transaction.
+        """Lease up to `limit` due rows per group, oldest first, in one transaction, until `now` + `lease_seconds`.
 
-        Groups whose recipient's shared circuit another worker opened since our mirror last
-        looked are skipped (read in this transaction: shared_breaker.tripped_circuits).
+        `now` (default: the clock once the transaction has begun) lets a worker know exactly when the
+        leases end, however long the store kept it waiting. Groups whose recipient's shared circuit
+        another worker opened since our mirror last looked are skipped (read in this transaction:
+        shared_breaker.tripped_circuits).
         """
         claimed: dict[GroupKey, list[Any]] = {}
         wanted = [(group, limit) for group, limit in limits if limit > 0]
         with self.db.begin(urgent=True) as conn:
-            now = self.clock()
+            now = self.clock() if now is None else now
             tripped = tripped_circuits(conn, self.source.breakers, {group[0] for group, _ in wanted}, owner, now)
             for group, limit in wanted:
                 if group[0] in tripped:

@@ -176,8 +176,7 @@ class DeliveryWorker:
         lane.productive = False
         if not slots:
             return 0, []
-        lease_ends = time.time() + self.settings.delivery_lease_seconds  # the store's lease ends no sooner
-        hooks, claimed = await asyncio.to_thread(self._hooks_and_claim, kind, slots, lane.allowances(slots))
+        hooks, claimed, lease_ends = await asyncio.to_thread(self._hooks_and_claim, kind, slots, lane.allowances(slots))
         tasks: list[asyncio.Task[None]] = []
         leftover: list[int] = []
         count = 0
@@ -204,8 +203,9 @@ class DeliveryWorker:
 
     def _hooks_and_claim(
         self, kind: OutboxKind, slots: dict[GroupKey, int], allowances: dict[str, int | None]
-    ) -> tuple[dict[GroupKey, Webhook | None], dict[GroupKey, list[Any]]]:
-        """In a thread, one hop a round: the groups' webhooks (cached), holds where there is none, the claim."""
+    ) -> tuple[dict[GroupKey, Webhook | None], dict[GroupKey, list[Any]], float]:
+        """In a thread, one hop a round: the groups' webhooks (cached), holds where there is none, the claim
+        (and when its leases end)."""
         repository, claim_batch = kind.repository, self.settings.delivery_claim_batch
         hooks = {g: kind.webhook(g) for g in slots}
         for group in (g for g in slots if hooks[g] is None):
@@ -213,7 +213,8 @@ class DeliveryWorker:
         wanted = limits(
             {g: (n, hook) for g, n in slots.items() if (hook := hooks[g]) is not None}, claim_batch, allowances
         )
-        return hooks, repository.claim(wanted, self.owner, self.settings.delivery_lease_seconds)
+        now, lease = time.time(), self.settings.delivery_lease_seconds
+        return hooks, repository.claim(wanted, self.owner, lease, now=now), now + lease
 
     def _spawn(self, lane: Lane, recipient: str, hook: Webhook, batch: Batch, lease_ends: float) -> asyncio.Task[None]:
         lane.inflight[recipient] += 1
