@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from opendip.db.engine import Database
+from opendip.db.migrate import upgrade
 from opendip.pki.authority import CertificateAuthority
 from opendip.pki.trust import TrustStore
 from tests.helpers.databases import database_url, postgres_available
@@ -112,6 +114,15 @@ def pytest_report_header(config: pytest.Config) -> str:
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     with database_url(request.param, tmp_path) as url:
         yield url
+
+
+@pytest.fixture
+def migrated_db(db_url: str) -> Iterator[Database]:
+    """The store of `db_url` (each engine in turn) migrated to head, disposed afterwards."""
+    database = Database.from_url(db_url)
+    upgrade(database.engine)
+    yield database
+    database.dispose()
 
 
 @pytest.fixture

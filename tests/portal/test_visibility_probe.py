@@ -3,15 +3,12 @@ deliveries; it never reads every delivery the participant ever received (both st
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy import func, select, text
 
 from opendip.accounts.roles import Role
 from opendip.accounts.viewer import Viewer
 from opendip.db.engine import Database
-from opendip.db.migrate import upgrade
 from opendip.db.models import messages
 from opendip.portal.filters import MessageFilter
 from opendip.portal.predicates import message_conditions
@@ -23,11 +20,8 @@ RECIPIENT = Viewer("test", Role.MESSAGE_ADMIN, "org", frozenset({SUP}))
 
 
 @pytest.fixture
-def db(db_url: str) -> Iterator[Database]:
-    database = Database.from_url(db_url)
-    upgrade(database.engine)
-    yield database
-    database.dispose()
+def db(migrated_db: Database) -> Database:
+    return migrated_db
 
 
 def _ids(db: Database, viewer: Viewer, flt: MessageFilter) -> list[int]:

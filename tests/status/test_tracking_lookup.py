@@ -3,13 +3,10 @@ message's deliveries, not by reading every delivery the recipient ever had (both
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy import text
 
 from opendip.db.engine import Database
-from opendip.db.migrate import upgrade
 from opendip.status.tracking import lookup_query, transaction_record
 from tests.delivery.seed import add_messages
 from tests.helpers.plans import plan
@@ -18,11 +15,8 @@ SUP, OTHER, REGS = "2300000900", "2300000901", "1009012345"
 
 
 @pytest.fixture
-def db(db_url: str) -> Iterator[Database]:
-    database = Database.from_url(db_url)
-    upgrade(database.engine)
-    yield database
-    database.dispose()
+def db(migrated_db: Database) -> Database:
+    return migrated_db
 
 
 def test_a_recipient_finds_its_own_messages_and_no_one_elses(db: Database) -> None:
