@@ -52,6 +52,13 @@ DELIVERY_COLUMNS = [
     "last_http_status",
 ]
 JOURNAL_COLUMNS = ["transaction_id", "stage", "status", "recipient_dip_id", "at", "duration_ms"]
+KEY_COLUMNS = ["transaction_id", "received_day"]
+REFERENCE_COLUMNS = ["sender_dip_id", "sender_unique_reference", "transaction_id"]
+
+
+def _keys(messages: list[tuple[Any, ...]]) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """Each message's keys as ingest writes them (migration 0022): transaction ID and day, sender's reference."""
+    return [(m[0], int(m[12] // 86400)) for m in messages], [(m[4], m[6], m[0]) for m in messages]
 
 
 def _payload(n: int, recipient: str) -> bytes:
@@ -112,6 +119,9 @@ def seed_sqlite(path: str, first: int, count: int, start: float, step: float, **
     for messages, deliveries, journal in rows(first, count, start, step, **kwargs):
         conn.execute("BEGIN")
         conn.executemany(_insert_sql("messages", MESSAGE_COLUMNS), messages)
+        keys, references = _keys(messages)
+        conn.executemany(_insert_sql("message_keys", KEY_COLUMNS), keys)
+        conn.executemany(_insert_sql("sender_references", REFERENCE_COLUMNS), references)
         conn.executemany(_insert_sql("deliveries", DELIVERY_COLUMNS), deliveries)
         conn.executemany(_insert_sql("journal", JOURNAL_COLUMNS), journal)
         conn.execute("COMMIT")
@@ -124,9 +134,12 @@ def seed_postgres(dsn: str, first: int, count: int, start: float, step: float, *
     began = time.time()
     with psycopg.connect(dsn) as conn:
         for messages, deliveries, journal in rows(first, count, start, step, **kwargs):
+            keys, references = _keys(messages)
             with conn.cursor() as cursor:
                 for table, columns, data in (
                     ("messages", MESSAGE_COLUMNS, messages),
+                    ("message_keys", KEY_COLUMNS, keys),
+                    ("sender_references", REFERENCE_COLUMNS, references),
                     ("deliveries", DELIVERY_COLUMNS, deliveries),
                     ("journal", JOURNAL_COLUMNS, journal),
                 ):

@@ -147,17 +147,20 @@ class Messages:
 
 
 def drop_keys(conn: Connection, keys: Sequence[str]) -> None:
-    """The messages' keys go with them: their references may be used again, as when the row held them."""
-    r = sender_references.c
-    conn.execute(delete(sender_references).where(r.transaction_id.in_(keys), _references_of(keys)))
+    """The messages' keys go with them: their references may be used again, as when the row held them.
+
+    The references are deleted by their primary key, the pairs read from the messages first: a delete
+    whose (sender, reference) came from a subquery let PostgreSQL hash the messages' pairs and read every
+    reference (the purge then grew with the store: x1.5 at 1M)."""
+    m, r = messages.c, sender_references.c
+    pairs = [
+        tuple(row)
+        for row in conn.execute(select(m.sender_dip_id, m.sender_unique_reference).where(m.transaction_id.in_(keys)))
+    ]
+    if pairs:
+        taken = tuple_(r.sender_dip_id, r.sender_unique_reference).in_(pairs)
+        conn.execute(delete(sender_references).where(taken, r.transaction_id.in_(keys)))
     conn.execute(delete(message_keys).where(message_keys.c.transaction_id.in_(keys)))
-
-
-def _references_of(keys: Sequence[str]) -> ColumnElement[bool]:
-    """The references of these messages by primary key (sender, reference): no index on transaction_id."""
-    r, m = sender_references.c, messages.c
-    taken = select(m.sender_dip_id, m.sender_unique_reference).where(m.transaction_id.in_(keys))
-    return tuple_(r.sender_dip_id, r.sender_unique_reference).in_(taken)
 
 
 def _attempts_of(keys: Sequence[str]) -> ColumnElement[bool]:
