@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select
 
 from opendip.catalogue.policy import DuplicateAction, DuplicatePolicy
 from opendip.db.engine import Database
-from opendip.db.migrate import upgrade
 from opendip.db.models import journal, messages
 from opendip.messages.duplicates import DuplicateScreen, Incoming, counts_per_day
 
@@ -18,11 +16,8 @@ REGS = "1009012345"
 
 
 @pytest.fixture
-def db(db_url: str) -> Iterator[Database]:
-    database = Database.from_url(db_url)
-    upgrade(database.engine)
-    yield database
-    database.dispose()
+def db(migrated_db: Database) -> Database:
+    return migrated_db
 
 
 def store(db: Database, tx: str, content: str, at: float, interface: str = "IF-021") -> None:

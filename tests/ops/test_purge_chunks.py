@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import gzip
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
@@ -17,7 +16,6 @@ from sqlalchemy import func, insert, select, update
 
 from opendip.config import Settings
 from opendip.db.engine import Database
-from opendip.db.migrate import upgrade
 from opendip.db.models import deliveries, journal, message_keys, messages, sender_references
 from opendip.ops.retention import RetentionService
 from opendip.ops.retention_kinds import KINDS
@@ -31,11 +29,8 @@ OLD = NOW - 50 * DAY
 
 
 @pytest.fixture
-def db(db_url: str) -> Iterator[Database]:
-    database = Database.from_url(db_url)
-    upgrade(database.engine)
-    yield database
-    database.dispose()
+def db(migrated_db: Database) -> Database:
+    return migrated_db
 
 
 def service(db: Database, tmp_path: Path, batch: int) -> RetentionService:

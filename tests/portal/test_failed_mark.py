@@ -9,7 +9,6 @@ test_scope.py; these tests pin the mark itself and the plans that keep the searc
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,7 +17,6 @@ from sqlalchemy import Connection, insert, select
 from opendip.accounts.roles import Role
 from opendip.accounts.viewer import Viewer
 from opendip.db.engine import Database
-from opendip.db.migrate import upgrade
 from opendip.db.models import deliveries, messages
 from opendip.delivery.outbox import DeliveryState, Settled
 from opendip.delivery.repository import OUTBOX
@@ -32,11 +30,8 @@ PARTICIPANT = Viewer("test", Role.MESSAGE_ADMIN, "org", frozenset({SENDER}))
 
 
 @pytest.fixture
-def db(db_url: str) -> Iterator[Database]:
-    database = Database.from_url(db_url)
-    upgrade(database.engine)
-    yield database
-    database.dispose()
+def db(migrated_db: Database) -> Database:
+    return migrated_db
 
 
 def _message(conn: Connection, n: int, *leases: str | None) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -21,7 +20,6 @@ from opendip.accounts.viewer import Viewer
 from opendip.core import hour_counts
 from opendip.core.tables import hour_counts as hour_counts_table
 from opendip.db.engine import Database
-from opendip.db.migrate import upgrade
 from opendip.db.models import deliveries, messages
 from opendip.delivery.outbox import DeliveryState, Settled
 from opendip.delivery.repository import OUTBOX
@@ -36,11 +34,8 @@ BASE = 1_800_000_000.0 - 1_800_000_000.0 % 3600  # an hour's start
 
 
 @pytest.fixture
-def db(db_url: str) -> Iterator[Database]:
-    database = Database.from_url(db_url)
-    upgrade(database.engine)
-    yield database
-    database.dispose()
+def db(migrated_db: Database) -> Database:
+    return migrated_db
 
 
 def kept(db: Database) -> Counter[tuple[Any, ...]]:

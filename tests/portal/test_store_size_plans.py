@@ -7,15 +7,12 @@ kept their cost flat from 0.1M to 4M stored messages on PostgreSQL.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy import inspect, select
 
 from opendip.accounts.roles import Role
 from opendip.accounts.viewer import Viewer
 from opendip.db.engine import Database
-from opendip.db.migrate import upgrade
 from opendip.db.models import messages
 from opendip.portal.filters import MessageFilter, Outcome
 from opendip.portal.predicates import message_conditions
@@ -26,11 +23,8 @@ PARTICIPANT = Viewer("test", Role.MESSAGE_ADMIN, "org", frozenset({"2300000900"}
 
 
 @pytest.fixture
-def db(db_url: str) -> Iterator[Database]:
-    database = Database.from_url(db_url)
-    upgrade(database.engine)
-    yield database
-    database.dispose()
+def db(migrated_db: Database) -> Database:
+    return migrated_db
 
 
 def _page(viewer: Viewer, flt: MessageFilter) -> object:

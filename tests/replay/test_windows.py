@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import orjson
 import pytest
 from sqlalchemy import update
 
 from opendip.config import Settings
 from opendip.db.engine import Database
-from opendip.db.migrate import upgrade
 from opendip.db.models import deliveries
 from opendip.replay import repository
 from opendip.replay.filters import ReplayFilter
@@ -24,11 +21,8 @@ NOON = 1_796_000_400.0  # the window under test is [NOON, NOON + 1 h)
 
 
 @pytest.fixture
-def db(db_url: str) -> Iterator[Database]:
-    database = Database.from_url(db_url)
-    upgrade(database.engine)
-    yield database
-    database.dispose()
+def db(migrated_db: Database) -> Database:
+    return migrated_db
 
 
 def seed(db: Database) -> dict[str, list[str]]:

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select, update
 
 from opendip.catalogue.policy import ExpectationPolicy, StatusRule
 from opendip.db.engine import Database
-from opendip.db.migrate import upgrade
 from opendip.db.models import deliveries, journal
 from opendip.status.alerts import list_alerts
 from opendip.status.expectations import ExpectationSweeper
@@ -22,11 +20,8 @@ SUP = "2300000900"
 
 
 @pytest.fixture
-def db(db_url: str) -> Iterator[Database]:
-    database = Database.from_url(db_url)
-    upgrade(database.engine)
-    yield database
-    database.dispose()
+def db(migrated_db: Database) -> Database:
+    return migrated_db
 
 
 def test_missing_l4s_alert_once_across_sweepers_and_resolve_when_they_come(db: Database, db_url: str) -> None:
