@@ -40,13 +40,16 @@ def deferred(conn: Connection, key: str, new: Callable[[], T], flush: Callable[[
 @contextmanager
 def _flushing(conn: Connection) -> Iterator[None]:
     kept: dict[str, tuple[Any, Callable[[Connection, Any], None]]] = {}
-    conn.info[_DEFERRED] = kept
+    # the dict itself is kept: a connection the store dropped mid-transaction is invalid, and asking it for
+    # `info` again would raise PendingRollbackError in place of the OperationalError that answers 503
+    info = conn.info
+    info[_DEFERRED] = kept
     try:
         yield
         for state, flush in kept.values():
             flush(conn, state)
     finally:
-        conn.info.pop(_DEFERRED, None)
+        info.pop(_DEFERRED, None)
 
 
 def make_engine(url: str, *, pool_size: int = 10, background_checkpoints: bool = False) -> Engine:
