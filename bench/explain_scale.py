@@ -19,7 +19,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_scale import outbox_operations, portal_operations, tracking_operations
+from bench_scale import portal_operations
+from scale_operations import outbox_operations, tracking_operations
 from sqlalchemy import create_engine, event, select
 
 
