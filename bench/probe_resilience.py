@@ -76,39 +76,17 @@ def cases(regs: Caller, port: int, log: Path, head_timeout: float, body_timeout:
         ),
         Case(CATEGORY, "garbage request line", lambda: _raw(port, b"\x16\x03\x01\x02\x00\x01\x00\r\n\r\n"), 400),
     ]
-    for n in range(20):
-        out.append(
-            Case(
-                CATEGORY,
-                f"slowloris: partial headers, then silence #{n}",
-                lambda: _raw(port, head.encode()[:60], wait),
-                408,
-                TIMEOUT,
-                together=True,
-            )
-        )
-    for n in range(10):
-        out.append(
-            Case(
-                CATEGORY,
-                f"slowloris: a header byte every 0.5 s #{n}",
-                lambda: _dribble(port, head.encode() + b"X-Slow: ", wait),
-                408,
-                TIMEOUT,
-                together=True,
-            )
-        )
-    for n in range(10):
-        out.append(
-            Case(
-                CATEGORY,
-                f"slow body: a byte every 0.5 s #{n}",
-                lambda: _dribble(port, (head + "Content-Length: 100000\r\n\r\n[").encode(), wait),
-                408,
-                TIMEOUT,
-                together=True,
-            )
-        )
+    slow: list[tuple[str, int, Callable[[], object]]] = [
+        ("slowloris: partial headers, then silence", 20, lambda: _raw(port, head.encode()[:60], wait)),
+        ("slowloris: a header byte every 0.5 s", 10, lambda: _dribble(port, head.encode() + b"X-Slow: ", wait)),
+        (
+            "slow body: a byte every 0.5 s",
+            10,
+            lambda: _dribble(port, (head + "Content-Length: 100000\r\n\r\n[").encode(), wait),
+        ),
+    ]
+    for name, copies, send in slow:
+        out.extend(Case(CATEGORY, f"{name} #{n}", send, 408, TIMEOUT, together=True) for n in range(copies))
     for n in range(10):
         out.append(Case(CATEGORY, f"idle connection #{n}", lambda: _raw(port, b"", wait), (0, 408), together=True))
     out.append(

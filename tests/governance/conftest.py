@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
 
 from opendip.db.engine import Database
-from opendip.db.migrate import upgrade
 from opendip.governance.service import ChangeRequestService
 from tests.governance.support import Clock, clock_on
 
@@ -19,11 +17,8 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def database(db_url: str) -> Iterator[Database]:
-    db = Database.from_url(db_url)
-    upgrade(db.engine)
-    yield db
-    db.dispose()
+def database(migrated_db: Database) -> Database:
+    return migrated_db
 
 
 @pytest.fixture

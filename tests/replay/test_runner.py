@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import func, select, update
 
 from opendip.config import Settings
 from opendip.db.engine import Database
-from opendip.db.migrate import upgrade
 from opendip.db.models import deliveries, journal
 from opendip.replay.filters import ReplayFilter
 from opendip.replay.runner import RequeueRunner
@@ -22,11 +20,8 @@ SUP = "2300000900"
 
 
 @pytest.fixture
-def db(db_url: str) -> Iterator[Database]:
-    database = Database.from_url(db_url)
-    upgrade(database.engine)
-    yield database
-    database.dispose()
+def db(migrated_db: Database) -> Database:
+    return migrated_db
 
 
 def scalar(db: Database, query: object) -> int:
